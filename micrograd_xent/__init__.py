@@ -1,0 +1,21 @@
+"""micrograd_xent: a tiny scalar autograd engine that shows where the loss goes in backprop.
+
+>>> from micrograd_xent import Value
+>>> x = Value(2.0, label="x")
+>>> y = (x * x).tanh()
+>>> y.backward()
+"""
+
+from .engine import Value
+
+__all__ = ["Value", "draw_dot"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # graphviz is imported only when a drawing is asked for
+    if name == "draw_dot":
+        from .graph import draw_dot
+
+        return draw_dot
+    raise AttributeError(f"module 'micrograd_xent' has no attribute {name!r}")

@@ -1,0 +1,271 @@
+"""The scalar autograd engine: a ``Value`` node and reverse-mode ``backward()``.
+
+Every operation computes, in the forward pass, its result and the local
+derivatives ∂out/∂parent as plain floats and stores them on the result node.
+``backward()`` is then one loop over the graph in reverse topological order:
+``parent.grad += local * node.grad``. No closures are stored, so no node refers
+back to itself and a dropped graph is freed at once by reference counting.
+
+A plain number on either side of an operator is folded into the local
+derivative instead of becoming a node of its own: ``x * 3`` has the single
+parent ``x`` with local derivative 3.0.
+
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad  # d(x² + 3x)/dx = 2x + 3
+7.0
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Iterable, Union
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+
+_ONE = (1.0,)
+_PLUS = (1.0, 1.0)
+_MINUS = (1.0, -1.0)
+_NEG = (-1.0,)
+
+
+class Value:
+    """A scalar in a computation graph: its data, its grad, and how it was made.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = (a * b).tanh()
+    >>> c.backward()
+    >>> round(a.grad, 6), round(b.grad, 6)
+    (-0.00074, 0.000493)
+    """
+
+    __slots__ = ("data", "grad", "label", "_prev", "_local", "_op")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if not isinstance(data, Real) or isinstance(data, Value):
+            raise TypeError(
+                f"Value() needs a real number, got {type(data).__name__} {data!r}"
+            )
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = str(label)
+        self._prev: tuple[Value, ...] = ()
+        self._local: tuple[float, ...] = ()
+        self._op = ""
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # --- arithmetic: each op gives its value and its local derivatives -------
+
+    def __add__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return _result(self.data + other.data, (self, other), _PLUS, "+")
+        if isinstance(other, Real):
+            return _result(self.data + float(other), (self,), _ONE, "+")
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return _result(self.data - other.data, (self, other), _MINUS, "-")
+        if isinstance(other, Real):
+            return _result(self.data - float(other), (self,), _ONE, "-")
+        return NotImplemented
+
+    def __rsub__(self, other: Number) -> Value:
+        if isinstance(other, Real):
+            return _result(float(other) - self.data, (self,), _NEG, "-")
+        return NotImplemented
+
+    def __neg__(self) -> Value:
+        return _result(-self.data, (self,), _NEG, "neg")
+
+    def __mul__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return _result(
+                self.data * other.data, (self, other), (other.data, self.data), "*"
+            )
+        if isinstance(other, Real):
+            other = float(other)
+            return _result(self.data * other, (self,), (other,), "*")
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            b = other.data
+            if b == 0.0:
+                raise ZeroDivisionError(f"/: division by zero: divisor is {_name(other)}")
+            out = self.data / b
+            return _result(out, (self, other), (1.0 / b, -out / b), "/")
+        if isinstance(other, Real):
+            if other == 0:
+                raise ZeroDivisionError(f"/: division of {_name(self)} by the number 0")
+            other = float(other)
+            return _result(self.data / other, (self,), (1.0 / other,), "/")
+        return NotImplemented
+
+    def __rtruediv__(self, other: Number) -> Value:
+        if isinstance(other, Real):
+            b = self.data
+            if b == 0.0:
+                raise ZeroDivisionError(f"/: division by zero: divisor is {_name(self)}")
+            out = float(other) / b
+            return _result(out, (self,), (-out / b,), "/")
+        return NotImplemented
+
+    def __pow__(self, exponent: Operand) -> Value:
+        base = self.data
+        if isinstance(exponent, Value):
+            return self._pow_value(exponent)
+        if not isinstance(exponent, Real):
+            return NotImplemented
+        exponent = float(exponent)
+        if base < 0.0 and not exponent.is_integer():
+            raise ValueError(
+                f"**: negative base {_name(self)} to the non-integer power {exponent:g}"
+            )
+        if base == 0.0 and exponent < 0.0:
+            raise ZeroDivisionError(f"**: zero base {_name(self)} to the negative power {exponent:g}")
+        if base == 0.0 and exponent < 1.0:
+            local = 0.0 if exponent == 0.0 else math.inf  # d/dx x^p at 0 for 0 < p < 1
+        else:
+            local = exponent * base ** (exponent - 1.0)
+        return _result(base**exponent, (self,), (local,), f"**{exponent:g}")
+
+    def _pow_value(self, exponent: Value) -> Value:
+        base, p = self.data, exponent.data
+        if base < 0.0:
+            raise ValueError(
+                f"**: negative base {_name(self)} to a Value exponent: "
+                "the derivative with respect to the exponent is not real"
+            )
+        if base == 0.0 and p <= 0.0:
+            raise ZeroDivisionError(f"**: zero base {_name(self)} to the power {_name(exponent)}")
+        out = base**p
+        d_exponent = out * math.log(base) if base > 0.0 else 0.0
+        return _result(out, (self, exponent), (p * base ** (p - 1.0), d_exponent), "**")
+
+    def __rpow__(self, base: Number) -> Value:
+        if isinstance(base, Real):
+            return Value(base) ** self
+        return NotImplemented
+
+    # --- functions -----------------------------------------------------------
+
+    def exp(self) -> Value:
+        try:
+            out = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(
+                f"exp: overflow: exp({_name(self)}) is larger than the largest float"
+            ) from None
+        return _result(out, (self,), (out,), "exp")
+
+    def log(self) -> Value:
+        x = self.data
+        if not x > 0.0:
+            raise ValueError(f"log: needs a positive value, got {_name(self)}")
+        return _result(math.log(x), (self,), (1.0 / x,), "log")
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)  # saturates to ±1 without overflow
+        return _result(t, (self,), (1.0 - t * t,), "tanh")
+
+    def sigmoid(self) -> Value:
+        x = self.data
+        # exp of a negative number only, so no overflow for any finite x
+        if x >= 0.0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        return _result(s, (self,), (s * (1.0 - s),), "sigmoid")
+
+    def relu(self) -> Value:
+        x = self.data
+        return _result(x if x > 0.0 else 0.0, (self,), (1.0 if x > 0.0 else 0.0,), "relu")
+
+    @staticmethod
+    def sum(terms: Iterable[Operand]) -> Value:
+        """One "+" node for a whole sum, so Σ wᵢxᵢ + b costs one node, not n.
+
+        >>> Value.sum([Value(1.0), Value(2.0), 3]).data
+        6.0
+        """
+        parents, constant = [], 0.0
+        for term in terms:
+            if isinstance(term, Value):
+                parents.append(term)
+            elif isinstance(term, Real):
+                constant += float(term)
+            else:
+                raise TypeError(f"Value.sum: cannot add {type(term).__name__} {term!r}")
+        data = constant
+        for parent in parents:
+            data += parent.data
+        return _result(data, tuple(parents), (1.0,) * len(parents), "+")
+
+    # --- reverse mode ---------------------------------------------------------
+
+    def backward(self) -> None:
+        """Set this node's grad to 1 and add ∂self/∂leaf to every leaf's grad.
+
+        Leaves accumulate across calls, as in PyTorch; every interior node is
+        reset first, so it holds ∂self/∂node of this pass only.
+        """
+        order = self._topological_order()
+        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0
+        for node in reversed(order):
+            grad = node.grad
+            for parent, local in zip(node._prev, node._local):
+                parent.grad += local * grad
+
+    def _topological_order(self) -> list[Value]:
+        """Interior nodes, parents before children, found without recursion so
+        that graphs of any depth work."""
+        order: list[Value] = []
+        visited = {self}
+        stack = [(self, iter(self._prev))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in visited:
+                    visited.add(parent)
+                    if parent._prev:
+                        stack.append((parent, iter(parent._prev)))
+                        break
+            else:
+                stack.pop()
+                if node._prev:
+                    order.append(node)
+        return order
+
+
+def _result(data: float, prev: tuple, local: tuple, op: str) -> Value:
+    """A new node made by an operation: no input validation, it is ours."""
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._prev = prev
+    out._local = local
+    out._op = op
+    return out
+
+
+_new_value = object.__new__
+
+
+def _name(node: Value) -> str:
+    """How an error message names a node: its value and, if set, its label."""
+    return f"{node.data!r} (label {node.label!r})" if node.label else repr(node.data)

@@ -1,0 +1,165 @@
+"""Neurons, layers and MLPs built from ``Value``s, compatible with micrograd's.
+
+``MLP(nin, nouts)`` with no options is micrograd's network: ReLU hidden
+layers, a linear output layer, weights uniform in [−1, 1], biases 0. Each
+layer may instead name its activation: "relu", "tanh", "sigmoid" or "linear".
+
+>>> model = MLP(2, [3, 1], seed=0)
+>>> len(model.parameters())
+13
+>>> out = model([1.0, -2.0])
+>>> type(out).__name__
+'Value'
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Optional, Sequence, Union
+
+from .engine import Value
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+Inputs = Sequence[Union[Value, int, float]]
+
+
+class Module:
+    """What every model part has: its parameters, and a way to zero their grads."""
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """activation(Σ wᵢxᵢ + b) for ``nin`` inputs.
+
+    ``nonlin`` is micrograd's flag (True: ReLU, False: linear); ``activation``
+    names one directly and wins when both are given.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        *,
+        activation: Optional[str] = None,
+        rng: Optional[random.Random] = None,
+    ) -> None:
+        rng = rng or random
+        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.activation = _activation_name(activation, nonlin)
+
+    def __call__(self, x: Inputs) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
+        # one n-ary sum node, so a neuron costs n + 2 nodes rather than 2n + 1
+        z = Value.sum([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
+        return z if self.activation == "linear" else getattr(z, self.activation)()
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]
+
+    def __repr__(self) -> str:
+        return f"{self.activation.capitalize()}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs; a single Value when ``nout`` is 1."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        nonlin: bool = True,
+        *,
+        activation: Optional[str] = None,
+        rng: Optional[random.Random] = None,
+    ) -> None:
+        self.neurons = [Neuron(nin, nonlin, activation=activation, rng=rng) for _ in range(nout)]
+
+    def __call__(self, x: Inputs) -> Union[Value, list[Value]]:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """A fully connected network: ``MLP(2, [16, 16, 1])`` has layers 2→16→16→1.
+
+    ``seed`` makes the initial weights reproducible without touching the
+    global ``random`` state (which is used when ``seed`` is None, as micrograd does).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str = "linear",
+        *,
+        seed: Optional[int] = None,
+    ) -> None:
+        rng = random.Random(seed) if seed is not None else None
+        sizes = [nin] + list(nouts)
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation=output_activation if i == last else activation,
+                rng=rng,
+            )
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Inputs) -> Union[Value, list[Value]]:
+        for layer in self.layers:
+            x = layer(x)
+            x = [x] if isinstance(x, Value) else x
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+class SGD:
+    """Plain gradient descent, p ← p − η·∂L/∂p, shaped like ``torch.optim.SGD``.
+
+    >>> w = Value(1.0); opt = SGD([w], lr=0.1)
+    >>> (w * w).backward(); opt.step(); w.data
+    0.8
+    """
+
+    def __init__(self, parameters: Sequence[Value], lr: float) -> None:
+        self.parameters = list(parameters)
+        self.lr = lr
+
+    def step(self) -> None:
+        for p in self.parameters:
+            p.data -= self.lr * p.grad
+
+    def zero_grad(self) -> None:
+        for p in self.parameters:
+            p.grad = 0.0
+
+
+def _activation_name(activation: Optional[str], nonlin: bool) -> str:
+    if activation is None:
+        return "relu" if nonlin else "linear"
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return activation
