@@ -1,0 +1,237 @@
+"""The hand-derived deltas: backpropagation as the textbook writes it, no autograd.
+
+In Nielsen's notation (Neural Networks and Deep Learning, chapter 2) layer l
+has weighted inputs z_l = W_l a_{l−1} + b_l, activations a_l = σ(z_l), and
+error δ_l = ∂C/∂z_l. Four equations give every gradient:
+
+    BP1  δ_L = ∂C/∂a_L ⊙ σ'(z_L)            the output layer: the loss is here
+    BP2  δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ σ'(z_l)  every hidden layer, whatever the loss
+    BP3  ∂C/∂b_l = δ_l
+    BP4  ∂C/∂W_l = δ_l a_{l−1}ᵀ
+
+The loss enters only through BP1, so each (loss, output activation) pair has
+its own closed-form δ_L below. Nothing here imports the engine: ``compare``
+sets these formulas beside ``backward()`` on the forward-only losses.
+
+>>> output_delta("bce", "sigmoid", [0.0], [1.0])  # (σ(0) − 1)/1
+[-0.5]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from numbers import Integral
+from typing import Sequence
+
+import numpy as np
+
+# --- activations σ and their derivatives σ' ----------------------------------
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1/(1 + e^−z), written as ½(1 + tanh(z/2)) so no exp can overflow."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def sigmoid_prime(z: np.ndarray) -> np.ndarray:
+    """σ'(z) = σ(z)(1 − σ(z)), at most ¼: the factor that slows a saturated neuron."""
+    return sigmoid(z) * (1.0 - sigmoid(z))
+
+
+def tanh_prime(z: np.ndarray) -> np.ndarray:
+    """tanh'(z) = 1 − tanh²(z)."""
+    return 1.0 - np.tanh(z) ** 2
+
+
+def linear(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+def linear_prime(z: np.ndarray) -> np.ndarray:
+    return np.ones_like(z)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """pᵢ = e^zᵢ / Σⱼ e^zⱼ, with max z subtracted first (the ratio is unchanged)."""
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": np.tanh, "linear": linear, "softmax": softmax}
+
+# Softmax has no entry: its derivative is a Jacobian, not an elementwise σ'(z),
+# so it only appears at the output, inside the cross-entropy delta.
+PRIMES = {"sigmoid": sigmoid_prime, "tanh": tanh_prime, "linear": linear_prime}
+
+
+# --- BP1: the output delta δ_L = ∂C/∂z_L, one formula per loss ----------------
+
+
+def quadratic_delta(z: np.ndarray, y: np.ndarray, activation: str) -> np.ndarray:
+    """Quadratic cost C = ½ Σ (a − y)²:  δ_L = (a − y) ⊙ σ'(z)."""
+    a = ACTIVATIONS[activation](z)
+    return (a - y) * PRIMES[activation](z)
+
+
+def mse_delta(z: np.ndarray, y: np.ndarray, activation: str) -> np.ndarray:
+    """Mean squared error C = (1/n) Σ (a − y)²:  δ_L = (2/n)(a − y) ⊙ σ'(z)."""
+    n = len(z)
+    return (2.0 / n) * quadratic_delta(z, y, activation)
+
+
+def bce_sigmoid_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """BCE C = −(1/n) Σ [y ln a + (1−y) ln(1−a)] with a = σ(z):  δ_L = (a − y)/n.
+
+    ∂C/∂a = (a − y) / (n·a(1 − a)) and σ'(z) = a(1 − a): the σ'(z) cancels.
+    """
+    a = sigmoid(z)
+    return (a - y) / len(z)
+
+
+def cross_entropy_softmax_delta(z: np.ndarray, y: int) -> np.ndarray:
+    """Cross-entropy C = −ln p_y with p = softmax(z), y a class index:  δ_L = p − onehot(y)."""
+    p = softmax(z)
+    onehot = np.zeros_like(z)
+    onehot[y] = 1.0
+    return p - onehot
+
+
+OUTPUT_DELTAS = {
+    **{("quadratic", f): partial(quadratic_delta, activation=f) for f in PRIMES},
+    **{("mse", f): partial(mse_delta, activation=f) for f in PRIMES},
+    ("bce", "sigmoid"): bce_sigmoid_delta,
+    ("cross_entropy", "softmax"): cross_entropy_softmax_delta,
+}
+
+
+def supported_pairs() -> str:
+    """The (loss, output activation) pairs with a hand-derived δ_L, for messages."""
+    return ", ".join(f"{loss} + {activation}" for loss, activation in OUTPUT_DELTAS)
+
+
+def output_delta(loss: str, activation: str, z: Sequence[float], y) -> list[float]:
+    """δ_L = ∂C/∂z_L for the output pre-activations ``z`` and target ``y`` (BP1).
+
+    ``y`` is a list of targets like ``z``, or a class index for cross-entropy.
+
+    >>> output_delta("cross_entropy", "softmax", [0.0, 0.0], 1)  # p − onehot(1)
+    [0.5, -0.5]
+    """
+    formula = OUTPUT_DELTAS.get((loss, activation))
+    if formula is None:
+        raise ValueError(
+            f"output_delta: no hand-derived delta for loss {loss!r} with activation "
+            f"{activation!r}; supported pairs: {supported_pairs()}"
+        )
+    z = np.asarray(z, dtype=float).ravel()
+    return np.asarray(formula(z, _target(loss, y, len(z))), dtype=float).tolist()
+
+
+def _target(loss: str, y, n: int):
+    if loss == "cross_entropy":
+        if not isinstance(y, Integral) or not 0 <= y < n:
+            raise ValueError(
+                f"output_delta: cross_entropy needs a class index in 0..{n - 1}, got {y!r}"
+            )
+        return int(y)
+    y = np.asarray(y, dtype=float).ravel()
+    if len(y) != n:
+        raise ValueError(f"output_delta: {n} outputs z but {len(y)} targets y")
+    return y
+
+
+# --- BP2–BP4: the recursion through the hidden layers -------------------------
+
+
+@dataclass
+class Gradients:
+    """What ``backprop`` returns, in layer order (input side first)."""
+
+    deltas: list[np.ndarray]  # δ_l, shape (n_l,)
+    grad_weights: list[np.ndarray]  # ∂C/∂W_l, shape (n_l, n_{l−1})
+    grad_biases: list[np.ndarray]  # ∂C/∂b_l, shape (n_l,)
+
+
+def backprop(weights, biases, x, y, loss: str, activations: Sequence[str]) -> Gradients:
+    """Every δ_l, ∂C/∂W_l and ∂C/∂b_l of one input ``x`` with target ``y``.
+
+    δ_L = output_delta(loss, ...)              (BP1)
+    δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ σ'(z_l)         (BP2)
+    ∂C/∂b_l = δ_l,  ∂C/∂W_l = δ_l a_{l−1}ᵀ     (BP3, BP4)
+
+    ``weights[l]`` has one row per neuron of layer l; arrays may be nested lists.
+
+    >>> g = backprop([[[1.0]]], [[0.0]], [2.0], [0.0], "mse", ["linear"])
+    >>> g.deltas[0].tolist(), g.grad_weights[0].tolist()  # 2(a − y) = 4, times a_0 = 2
+    ([4.0], [[8.0]])
+    """
+    weights = [np.asarray(w, dtype=float) for w in weights]
+    biases = [np.asarray(b, dtype=float).ravel() for b in biases]
+    x = np.asarray(x, dtype=float).ravel()
+    _check_network(weights, biases, x, activations)
+
+    # forward pass, keeping every z and every a (x is a_1)
+    zs, outputs = [], [x]
+    for w, b, name in zip(weights, biases, activations):
+        z = w @ outputs[-1] + b
+        zs.append(z)
+        outputs.append(ACTIVATIONS[name](z))
+
+    # backward pass: BP1 at the output, then BP2 layer by layer towards the input
+    num_layers = len(weights)
+    nabla_b, nabla_w = [None] * num_layers, [None] * num_layers
+    delta = np.array(output_delta(loss, activations[-1], zs[-1], y))
+    nabla_b[-1], nabla_w[-1] = delta, np.outer(delta, outputs[-2])
+    for l in range(2, num_layers + 1):
+        delta = (weights[-l + 1].T @ delta) * PRIMES[activations[-l]](zs[-l])
+        nabla_b[-l], nabla_w[-l] = delta, np.outer(delta, outputs[-l - 1])
+    return Gradients(deltas=nabla_b, grad_weights=nabla_w, grad_biases=list(nabla_b))
+
+
+def _check_network(weights, biases, x, activations) -> None:
+    if not len(weights) == len(biases) == len(activations) > 0:
+        raise ValueError(
+            f"backprop: needs one weight matrix, bias vector and activation per layer, got "
+            f"{len(weights)}, {len(biases)} and {len(activations)}"
+        )
+    inputs = len(x)
+    for l, (w, b, name) in enumerate(zip(weights, biases, activations)):
+        if w.ndim != 2 or w.shape[1] != inputs or b.shape != (w.shape[0],):
+            raise ValueError(
+                f"backprop: layer {l} has weights of shape {w.shape} and {len(b)} biases, "
+                f"but it reads {inputs} inputs (weights[l] is n_l × n_(l−1), one row per neuron)"
+            )
+        is_output = l == len(weights) - 1
+        if name not in (ACTIVATIONS if is_output else PRIMES):
+            raise ValueError(
+                f"backprop: activation {name!r} is not available for layer {l}; "
+                f"hidden layers take {', '.join(PRIMES)}, the output also softmax"
+            )
+        inputs = w.shape[0]
+
+
+# --- the tutorial form ---------------------------------------------------------
+
+
+def transfer_derivative(output):
+    """σ'(z) written through the neuron's output a = σ(z): a(1 − a)."""
+    return output * (1.0 - output)
+
+
+def tutorial_output_error(expected: Sequence[float], output: Sequence[float]) -> list[float]:
+    """The output error from-scratch tutorials compute for a sigmoid network:
+
+        error = (expected − output) · transfer_derivative(output)
+
+    It is −δ_L of the quadratic cost C = ½ Σ (a − y)²: (y − a)·σ'(z). The loss is
+    hidden in it (the quadratic one), and the sign is flipped because such
+    tutorials then update with w += η·error·input, which is w −= η·∂C/∂w.
+    With cross-entropy the σ'(z) factor would cancel and leave y − a.
+
+    >>> tutorial_output_error([1.0], [0.5])  # (1 − 0.5) · 0.5 · 0.5
+    [0.125]
+    """
+    expected = np.asarray(expected, dtype=float)
+    output = np.asarray(output, dtype=float)
+    return ((expected - output) * transfer_derivative(output)).tolist()
