@@ -87,13 +87,66 @@ def _add_compare(commands) -> None:
         "compare",
         help="autograd vs hand-derived vs finite-difference deltas, as tables",
         description="Compare every delta and parameter gradient three ways. Exit status "
-        "0 when all agree, 1 when any row disagrees, 2 on bad arguments.",
+        "0 when all agree, 1 when any row disagrees, 2 on bad arguments. With no "
+        "--loss and no --activation, every supported pair is compared.",
+    )
+    compare.add_argument("--loss", metavar="NAME", help="mse, quadratic, bce or cross_entropy (default: all)")
+    compare.add_argument(
+        "--activation", metavar="NAME", help="output activation: sigmoid, linear, tanh or softmax (default: all)"
+    )
+    compare.add_argument(
+        "--hidden-activation",
+        default="sigmoid",
+        metavar="NAME",
+        help="activation of the hidden layers: sigmoid, tanh or linear (default: sigmoid)",
+    )
+    compare.add_argument(
+        "--layers",
+        type=_layer_sizes,
+        default=(2, 3, 2),
+        metavar="N,N,...",
+        help="layer sizes from input to output (default: 2,3,2)",
+    )
+    compare.add_argument("--seed", type=int, default=0, help="seed of the random weights (default: 0)")
+    compare.add_argument(
+        "--format", choices=("table", "markdown", "json"), default="table", help="(default: table)"
     )
     compare.set_defaults(run=_run_compare)
 
 
+# every weight is also checked by finite differences, two forward passes each
+_MAX_COMPARE_PARAMETERS = 500
+
+
+def _layer_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected two or more positive sizes like 2,3,2, got {text!r}"
+        )
+    parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    if parameters > _MAX_COMPARE_PARAMETERS:
+        raise argparse.ArgumentTypeError(
+            f"{text} has {parameters} parameters; each is checked by finite differences, "
+            f"so keep it to {_MAX_COMPARE_PARAMETERS}"
+        )
+    return sizes
+
+
 def _run_compare(args: argparse.Namespace) -> int:
-    raise UsageError("compare: not implemented yet")
+    from . import compare
+
+    try:
+        reports = compare.compare_all(
+            args.layers, args.hidden_activation, args.seed, loss=args.loss, activation=args.activation
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(compare.render(reports, args.format))
+    return 0 if all(report.ok for report in reports) else 1
 
 
 # --- draw ----------------------------------------------------------------------
