@@ -1,0 +1,156 @@
+"""compare: autograd, the hand-derived deltas and finite differences on the same network."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from micrograd_xent import compare, deltas
+
+PAIRS = sorted(deltas.OUTPUT_DELTAS)
+
+
+def parameter_count(layers):
+    """Rows a report must have: δ, b and every weight of every neuron."""
+    return sum(n_out * (n_in + 2) for n_in, n_out in zip(layers, layers[1:]))
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("pair", PAIRS)
+def test_every_pair_agrees_three_ways_at_depths_one_to_four(pair, depth):
+    layers = (3,) + (4,) * (depth - 1) + (2,)
+    report = compare.compare(*pair, hidden_activation="tanh", layers=layers, seed=depth)
+    assert report.ok, report.table()
+    assert len(report.rows) == parameter_count(layers)
+    assert report.max_autograd_vs_hand < 1e-12
+    for row in report.rows:
+        assert row.finite_difference == pytest.approx(row.autograd, abs=1e-7)
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "linear"])
+def test_every_hidden_activation_agrees(hidden):
+    assert all(r.ok for r in compare.compare_all(layers=(2, 3, 3, 2), hidden_activation=hidden))
+
+
+def test_five_layer_sigmoid_bce_covers_weights_and_biases_of_layers_two_to_five():
+    report = compare.compare("bce", "sigmoid", "sigmoid", layers=(2, 3, 3, 3, 1), seed=7)
+    assert report.ok, report.table()
+    assert {r.layer for r in report.rows} == {2, 3, 4, 5}
+    for layer in (2, 3, 4, 5):
+        names = {r.parameter for r in report.rows if r.layer == layer}
+        assert {"δ", "b", "w[0]"} <= names
+
+
+def sigmoid(t):
+    return 1 / (1 + math.exp(-t))
+
+
+def output_layer_z(net):
+    """The output pre-activations of a network with sigmoid hidden layers, in plain floats."""
+    a = net.x
+    for w, b in zip(net.weights, net.biases):
+        z = [sum(wk * ak for wk, ak in zip(row, a)) + bj for row, bj in zip(w, b)]
+        a = [sigmoid(t) for t in z]
+    return z
+
+
+def test_softmax_cross_entropy_output_delta_is_p_minus_onehot():
+    args = ("cross_entropy", "softmax", "sigmoid", (2, 3, 4), 3)
+    report = compare.compare(*args)
+    net = compare.random_network(*args)
+    z = output_layer_z(net)
+    p = [math.exp(t) / sum(math.exp(s) for s in z) for t in z]
+    expected = [pj - (j == net.y) for j, pj in enumerate(p)]
+    output_deltas = [r for r in report.rows if r.layer == 3 and r.parameter == "δ"]
+    assert [r.autograd for r in output_deltas] == pytest.approx(expected, abs=1e-12)
+    assert [r.hand_derived for r in output_deltas] == pytest.approx(expected, abs=1e-12)
+
+
+def test_bce_sigmoid_output_delta_is_sigma_of_z_minus_y_over_n():
+    args = ("bce", "sigmoid", "sigmoid", (2, 3, 2), 0)
+    report = compare.compare(*args)
+    net = compare.random_network(*args)
+    expected = [(sigmoid(t) - y) / 2 for t, y in zip(output_layer_z(net), net.y)]
+    output_deltas = [r.autograd for r in report.rows if r.layer == 3 and r.parameter == "δ"]
+    assert output_deltas == pytest.approx(expected, abs=1e-12)
+
+
+def test_targets_suit_the_loss():
+    assert set(compare.random_network("bce", "sigmoid", "sigmoid", (2, 9), 1).y) == {0.0, 1.0}
+    assert 0 <= compare.random_network("cross_entropy", "softmax", "tanh", (2, 5), 1).y < 5
+    assert all(0 < y < 1 for y in compare.random_network("mse", "sigmoid", "tanh", (2, 5), 1).y)
+
+
+def test_dropping_sigma_prime_from_the_output_delta_is_caught(monkeypatch):
+    monkeypatch.setitem(deltas.OUTPUT_DELTAS, ("quadratic", "sigmoid"), lambda z, y: deltas.sigmoid(z) - y)
+    report = compare.compare("quadratic", "sigmoid")
+    assert not report.ok
+    wrong = [r for r in report.rows if not r.ok]
+    assert {(r.layer, r.parameter) for r in wrong} >= {(3, "δ"), (3, "b")}
+    for row in wrong:  # autograd still agrees with finite differences: the hand side is off
+        assert row.autograd == pytest.approx(row.finite_difference, abs=1e-7)
+    assert "FAIL" in report.table() and "DISAGREE" in report.table()
+
+
+def test_dropping_sigma_prime_from_the_hidden_recursion_is_caught_below_the_output(monkeypatch):
+    monkeypatch.setitem(deltas.PRIMES, "sigmoid", np.ones_like)
+    report = compare.compare("bce", "sigmoid", "sigmoid", layers=(2, 3, 2))
+    assert all(r.ok for r in report.rows if r.layer == 3)
+    assert not all(r.ok for r in report.rows if r.layer == 2)
+
+
+def test_the_table_reads_at_100_columns_with_one_line_per_row():
+    report = compare.compare("mse", "tanh", "tanh", layers=(2, 3, 2))
+    lines = report.table().splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert len(lines) == len(report.rows) + 3  # title, header, rows, verdict
+
+
+def test_markdown_is_a_pipe_table_with_one_line_per_row():
+    report = compare.compare()
+    table = [line for line in report.markdown().splitlines() if line.startswith("|")]
+    assert len(table) == len(report.rows) + 2
+    assert all(line.count("|") - line.count("\\|") == 9 for line in table)
+
+
+def test_json_is_one_document_with_every_row():
+    report = compare.compare("cross_entropy", "softmax", layers=(2, 2, 3))
+    document = json.loads(report.to_json())
+    assert document["ok"] is True and document["layers"] == [2, 2, 3]
+    assert len(document["rows"]) == len(report.rows)
+    assert set(document["rows"][0]) == {
+        "layer", "neuron", "parameter", "autograd", "hand_derived", "finite_difference", "diff", "ok"
+    }
+    assert json.loads(compare.render([report], "json"))["comparisons"][0] == document
+
+
+def test_compare_all_runs_each_supported_pair_once():
+    reports = compare.compare_all()
+    assert sorted((r.loss, r.activation) for r in reports) == PAIRS
+    assert compare.summary(reports).startswith("ok:")
+
+
+def test_compare_all_can_select_by_loss_or_activation():
+    assert [(r.loss, r.activation) for r in compare.compare_all(loss="bce")] == [("bce", "sigmoid")]
+    assert {r.loss for r in compare.compare_all(activation="tanh")} == {"mse", "quadratic"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"loss": "bce", "activation": "tanh"}, "supported pairs: .*bce \\+ sigmoid"),
+        ({"loss": "hinge", "activation": "linear"}, "'hinge'"),
+        ({"loss": "cross_entropy", "activation": "softmax", "layers": (2, 1)}, "at least 2"),
+        ({"hidden_activation": "relu"}, "'relu'"),
+        ({"layers": (2,)}, "two or more"),
+    ],
+)
+def test_bad_arguments_are_value_errors_that_say_what_is_wrong(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compare.compare(**kwargs)
+
+
+def test_compare_all_with_an_unknown_loss_is_a_value_error():
+    with pytest.raises(ValueError, match="'hinge'"):
+        compare.compare_all(loss="hinge")
