@@ -263,15 +263,16 @@ def compare_all(
 def summary(reports: Sequence[Report]) -> str:
     """One line over many reports: do they all agree, and how closely."""
     bad = [r for r in reports if not r.ok]
-    rows = sum(len(r.rows) for r in reports)
+    pairs = f"{len(reports)} pair{'s' if len(reports) > 1 else ''}"
     closeness = (
-        f"max |autograd − hand-derived| {max(r.max_autograd_vs_hand for r in reports):.1e}, "
-        f"max |diff| {max(r.max_diff for r in reports):.1e}"
+        f"max |diff| {max(r.max_diff for r in reports):.1e}, "
+        f"max |autograd − hand| {max(r.max_autograd_vs_hand for r in reports):.1e}"
     )
     if bad:
         names = ", ".join(f"{r.loss} + {r.activation}" for r in bad)
-        return f"DISAGREE: {len(bad)} of {len(reports)} pairs ({names}); {closeness}"
-    return f"ok: {len(reports)} pair(s), {rows} rows agree within {TOLERANCE:g}; {closeness}"
+        return f"DISAGREE: {len(bad)} of {pairs} ({names}); {closeness}"
+    rows = sum(len(r.rows) for r in reports)
+    return f"ok: {pairs}, {rows} rows agree within {TOLERANCE:g}; {closeness}"
 
 
 def render(reports: Sequence[Report], format: str = "table") -> str:

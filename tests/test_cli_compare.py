@@ -1,0 +1,93 @@
+"""micrograd-xent compare: output formats and exit status."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from micrograd_xent import cli, deltas
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIR_COUNT = len(deltas.OUTPUT_DELTAS)
+
+
+def run(capsys, *argv):
+    status = cli.main(["compare", *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_no_options_prints_every_pair_then_a_summary_and_exits_0(capsys):
+    status, out, err = run(capsys)
+    lines = out.splitlines()
+    assert status == 0 and err == ""
+    assert sum(" output, sigmoid hidden, layers 2-3-2, seed 0" in line for line in lines) == PAIR_COUNT
+    assert lines[-1].startswith(f"ok: {PAIR_COUNT} pairs")
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_one_pair_prints_one_table(capsys):
+    status, out, _ = run(capsys, "--loss", "bce", "--activation", "sigmoid", "--layers", "2,3,2")
+    assert status == 0
+    assert out.splitlines()[0] == "bce + sigmoid output, sigmoid hidden, layers 2-3-2, seed 0"
+    assert out.count(" output, ") == 1
+
+
+def test_json_is_one_parseable_document(capsys):
+    status, out, _ = run(capsys, "--format", "json", "--layers", "2,2,2", "--seed", "4")
+    document = json.loads(out)
+    assert status == 0 and document["ok"] is True
+    assert len(document["comparisons"]) == PAIR_COUNT
+    assert {c["seed"] for c in document["comparisons"]} == {4}
+
+
+def test_markdown_has_a_pipe_table_per_pair(capsys):
+    status, out, _ = run(capsys, "--format", "markdown", "--hidden-activation", "tanh")
+    assert status == 0
+    assert out.count("| layer | neuron | parameter |") == PAIR_COUNT
+
+
+def test_a_wrong_hand_formula_exits_1_and_shows_the_row(monkeypatch, capsys):
+    monkeypatch.setitem(deltas.OUTPUT_DELTAS, ("quadratic", "sigmoid"), lambda z, y: deltas.sigmoid(z) - y)
+    status, out, _ = run(capsys)
+    assert status == 1
+    assert "FAIL" in out
+    assert out.splitlines()[-1].startswith("DISAGREE: 1 of")
+    assert "quadratic + sigmoid" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--layers", "2,x"], "--layers"),
+        (["--layers", "3"], "--layers"),
+        (["--layers", "2,0,1"], "--layers"),
+        (["--layers", "784,30,10"], "parameters"),
+        (["--loss", "hinge"], "'hinge'"),
+        (["--loss", "bce", "--activation", "tanh"], "supported pairs"),
+        (["--activation", "relu"], "'relu'"),
+        (["--hidden-activation", "softmax"], "'softmax'"),
+        (["--activation", "softmax", "--layers", "2,1"], "at least 2"),
+        (["--format", "xml"], "--format"),
+        (["--seed", "one"], "--seed"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line_on_stderr(capsys, argv, words):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("micrograd-xent: error: ")
+    assert words in err
+
+
+def test_python_dash_m_runs_compare():
+    result = subprocess.run(
+        [sys.executable, "-m", "micrograd_xent", "compare", "--loss", "cross_entropy", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["comparisons"][0]["activation"] == "softmax"
