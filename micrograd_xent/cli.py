@@ -90,9 +90,13 @@ def _add_compare(commands) -> None:
         "0 when all agree, 1 when any row disagrees, 2 on bad arguments. With no "
         "--loss and no --activation, every supported pair is compared.",
     )
-    compare.add_argument("--loss", metavar="NAME", help="mse, quadratic, bce or cross_entropy (default: all)")
     compare.add_argument(
-        "--activation", metavar="NAME", help="output activation: sigmoid, linear, tanh or softmax (default: all)"
+        "--loss", metavar="NAME", help="mse, quadratic, bce or cross_entropy (default: all)"
+    )
+    compare.add_argument(
+        "--activation",
+        metavar="NAME",
+        help="output activation: sigmoid, linear, tanh or softmax (default: all)",
     )
     compare.add_argument(
         "--hidden-activation",
@@ -107,7 +111,9 @@ def _add_compare(commands) -> None:
         metavar="N,N,...",
         help="layer sizes from input to output (default: 2,3,2)",
     )
-    compare.add_argument("--seed", type=int, default=0, help="seed of the random weights (default: 0)")
+    compare.add_argument(
+        "--seed", type=int, default=0, help="seed of the random weights (default: 0)"
+    )
     compare.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", help="(default: table)"
     )
@@ -141,7 +147,11 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     try:
         reports = compare.compare_all(
-            args.layers, args.hidden_activation, args.seed, loss=args.loss, activation=args.activation
+            args.layers,
+            args.hidden_activation,
+            args.seed,
+            loss=args.loss,
+            activation=args.activation,
         )
     except ValueError as error:
         raise UsageError(str(error)) from None

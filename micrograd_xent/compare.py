@@ -156,19 +156,19 @@ class Report:
         bad = sum(not row.ok for row in self.rows)
         if bad:
             return f"{bad} of {len(self.rows)} rows DISAGREE (max |diff| {self.max_diff:.1e})"
-        return f"all {len(self.rows)} rows agree within {TOLERANCE:g} (max |diff| {self.max_diff:.1e})"
+        rows = len(self.rows)
+        return f"all {rows} rows agree within {TOLERANCE:g} (max |diff| {self.max_diff:.1e})"
 
     def table(self) -> str:
         """Plain text for a terminal, under 100 columns."""
         line = "{:>5} {:>6} {:<6} {:>16} {:>16} {:>16} {:>9}  {}"
-        lines = [
-            self.title(),
-            line.format("layer", "neuron", "param", "autograd", "hand-derived", "finite diff", "|diff|", "ok"),
-        ]
+        header = ("layer", "neuron", "param", "autograd", "hand-derived", "finite diff")
+        lines = [self.title(), line.format(*header, "|diff|", "ok")]
         for r in self.rows:
             numbers = (f"{v:16.10f}" for v in (r.autograd, r.hand_derived, r.finite_difference))
             mark = "ok" if r.ok else "FAIL"
-            lines.append(line.format(r.layer, r.neuron, r.parameter, *numbers, f"{r.diff:.1e}", mark))
+            diff = f"{r.diff:.1e}"
+            lines.append(line.format(r.layer, r.neuron, r.parameter, *numbers, diff, mark))
         lines.append(self.verdict())
         return "\n".join(lines)
 
@@ -176,7 +176,8 @@ class Report:
         lines = [
             f"#### {self.title()}",
             "",
-            "| layer | neuron | parameter | autograd | hand-derived | finite difference | \\|diff\\| | ok |",
+            "| layer | neuron | parameter | autograd | hand-derived | finite difference "
+            "| \\|diff\\| | ok |",
             "|---:|---:|:---|---:|---:|---:|---:|:---|",
         ]
         for r in self.rows:
@@ -223,11 +224,9 @@ def compare(
     weights, biases = _as_values(net.weights), _as_values(net.biases)
     cost, zs = _forward(net, weights, biases)
     cost.backward()
-    hand = deltas.backprop(
-        weights=net.weights, biases=net.biases, x=net.x, y=net.y, loss=loss, activations=net.activations
-    )
+    hand = deltas.backprop(net.weights, net.biases, net.x, net.y, loss, net.activations)
 
-    def row(l: int, j: int, parameter: str, autograd: float, hand_derived: float, where: tuple) -> Row:
+    def row(l: int, j: int, parameter: str, autograd: float, hand_derived, where: tuple) -> Row:
         values = (autograd, float(hand_derived), _finite_difference(net, where))
         diff = max(values) - min(values)
         return Row(l + 2, j, parameter, *values, diff, diff <= TOLERANCE * max(1.0, abs(autograd)))
@@ -238,7 +237,8 @@ def compare(
             rows.append(row(l, j, "δ", z[j].grad, hand.deltas[l][j], ("z", l, j)))
             rows.append(row(l, j, "b", b[j].grad, hand.grad_biases[l][j], ("b", l, j)))
             for k, wjk in enumerate(w[j]):
-                rows.append(row(l, j, f"w[{k}]", wjk.grad, hand.grad_weights[l][j][k], ("w", l, j, k)))
+                hand_wjk = hand.grad_weights[l][j][k]
+                rows.append(row(l, j, f"w[{k}]", wjk.grad, hand_wjk, ("w", l, j, k)))
     return Report(loss, activation, hidden_activation, layers, seed, rows)
 
 
@@ -253,7 +253,9 @@ def compare_all(
     """``compare`` for every supported (loss, output activation) pair, or for
     those with the given ``loss`` and/or output ``activation``."""
     pairs = [
-        (lo, act) for lo, act in deltas.OUTPUT_DELTAS if loss in (None, lo) and activation in (None, act)
+        (lo, act)
+        for lo, act in deltas.OUTPUT_DELTAS
+        if loss in (None, lo) and activation in (None, act)
     ]
     if not pairs:
         raise ValueError(_unsupported(loss, activation))
