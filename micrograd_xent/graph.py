@@ -111,7 +111,7 @@ def draw_dot(
     missing = [node for node in deltas if node not in depths]
     if missing:
         raise ValueError(f"draw_dot: deltas has a Value that is not in the graph: {missing[0]!r}")
-    shown = [node for node, d in depths.items() if depth is None or d <= depth]
+    shown = [node for node in _inputs_first(root) if depth is None or depths[node] <= depth]
     if max_nodes is not None and len(shown) > max_nodes:
         raise GraphTooLargeError(_too_large_message(depths, len(shown), max_nodes))
 
@@ -241,6 +241,18 @@ def _depths(root: Value) -> dict[Value, int]:
                 depths[parent] = depths[node] + 1
                 queue.append(parent)
     return depths
+
+
+def _inputs_first(root: Value) -> list[Value]:
+    """Every Value, parents before children and leaves in the order they are
+    first used, so that dot stacks x1, w1, x2, w2 as the expression reads."""
+    order = {}
+    for node in root._topological_order():
+        for parent in node._prev:
+            order.setdefault(parent)
+        order.setdefault(node)
+    order.setdefault(root)
+    return list(order)
 
 
 def _too_large_message(depths: dict[Value, int], shown: int, max_nodes: int) -> str:
