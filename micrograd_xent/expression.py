@@ -95,7 +95,8 @@ def parse_expression(text: str, values: Mapping[str, float]) -> tuple[Value, dic
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
-        where = f" at column {error.offset}" if error.offset else " at the end"
+        line = f"line {error.lineno}, " if (error.lineno or 1) > 1 else ""
+        where = f" at {line}column {error.offset}" if error.offset else " at the end"
         raise ExpressionError(f"not a valid expression: {error.msg}{where}") from None
     except (MemoryError, RecursionError):
         raise ExpressionError("the expression is nested too deeply") from None
