@@ -7,6 +7,7 @@ missing value) exit with status 2 and a one-line message, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Optional, Sequence
 
@@ -167,10 +168,84 @@ def _add_draw(commands) -> None:
         "draw",
         help="draw the graph of an expression and print each input's gradient",
         description="Parse EXPR safely (never eval), build its graph of Values, run "
-        "backward and render the graph.",
+        "backward and render the graph. EXPR may use numbers, names, + - * / **, "
+        "exp, log, tanh, sigmoid, relu and the losses mse, quadratic, bce, "
+        "bce_with_logits, cross_entropy (with [lists] as their arguments).",
+    )
+    draw.add_argument(
+        "expr", metavar="EXPR", help='e.g. "tanh(w*x + b)"; one that starts with - goes last, after --'
+    )
+    draw.add_argument(
+        "--set",
+        dest="assignments",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=NUMBER",
+        help="the value of each name in EXPR: --set w=-3 x=2 (or --set w=-3 --set x=2)",
+    )
+    draw.add_argument(
+        "-o",
+        "--output",
+        default="expression.svg",
+        metavar="FILE",
+        help="FILE.svg or FILE.png (needs Graphviz), or FILE.gv for the DOT source "
+        "(default: expression.svg)",
+    )
+    draw.add_argument(
+        "--edge-labels", action="store_true", help="write the local derivative on each edge"
+    )
+    draw.add_argument(
+        "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom"
     )
     draw.set_defaults(run=_run_draw)
 
 
 def _run_draw(args: argparse.Namespace) -> int:
-    raise UsageError("draw: not implemented yet")
+    from .expression import ExpressionError, MissingValueError, parse_expression
+    from .graph import GraphTooLargeError, GraphvizNotFoundError, render
+
+    values = _parse_assignments(args.assignments)
+    try:
+        root, leaves = parse_expression(args.expr, values)
+    except MissingValueError as error:
+        raise UsageError(f"{error}; give it with --set {error.name}=NUMBER") from None
+    except ExpressionError as error:
+        raise UsageError(str(error)) from None
+    unused = sorted(set(values) - set(leaves))
+    if unused:
+        raise UsageError(f"--set {unused[0]}: there is no {unused[0]!r} in the expression")
+    root.backward()
+    try:
+        path = render(root, args.output, edge_labels=args.edge_labels, rankdir=args.rankdir)
+    except (ValueError, GraphvizNotFoundError, GraphTooLargeError) as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+    print(f"{args.expr} = {root.data:.6g}")
+    for name, leaf in leaves.items():
+        print(f"  d/d{name} = {leaf.grad:.6g}")
+    print(f"wrote {path}")
+    return 0
+
+
+def _parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
+    """``["w=-3", "x=2"]`` → ``{"w": -3.0, "x": 2.0}``, refusing anything else."""
+    values: dict[str, float] = {}
+    for assignment in assignments:
+        name, sep, number = assignment.partition("=")
+        name, number = name.strip(), number.strip()
+        if not sep or not name.isidentifier():
+            raise UsageError(
+                f"--set {assignment!r}: expected NAME=NUMBER, e.g. --set x=2 (EXPR goes before --set)"
+            )
+        try:
+            value = float(number)
+        except ValueError:
+            raise UsageError(f"--set {assignment!r}: {number!r} is not a number") from None
+        if not math.isfinite(value):
+            raise UsageError(f"--set {assignment!r}: the value must be finite")
+        if name in values:
+            raise UsageError(f"--set {name}: given twice")
+        values[name] = value
+    return values

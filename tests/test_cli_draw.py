@@ -1,0 +1,112 @@
+"""`micrograd-xent draw`: gradients printed, the image written, every mistake one line and exit 2."""
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from micrograd_xent.cli import main
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def gradients(stdout):
+    """{"w": -1.5, ...} from the lines "  d/dw = -1.5"."""
+    pairs = (line.strip()[len("d/d"):].split(" = ") for line in stdout.splitlines() if line.startswith("  d/d"))
+    return {name: float(value) for name, value in pairs}
+
+
+@needs_dot
+def test_draw_prints_each_gradient_and_writes_the_svg(tmp_path, capsys):
+    out = tmp_path / "neuron.svg"
+    argv = ["draw", "tanh(w*x + b)", "--set", "w=-3", "x=2", "b=6.5", "-o", str(out)]
+    assert main(argv) == 0
+    stdout = capsys.readouterr().out
+    t = math.tanh(0.5)
+    expected = {"w": 2 * (1 - t * t), "x": -3 * (1 - t * t), "b": 1 - t * t}
+    assert gradients(stdout) == pytest.approx(expected, rel=1e-5)
+    assert f"= {t:.4f}" in stdout
+    assert str(out) in stdout
+    ET.parse(out)
+
+
+@needs_dot
+def test_draw_writes_a_png_with_edge_labels_top_to_bottom(tmp_path, capsys):
+    out = tmp_path / "bce.png"
+    argv = ["draw", "bce(sigmoid(w*x + b), y)", "--set", "w=0.5", "--set", "x=1.5"]
+    argv += ["--set", "b=-0.25", "--set", "y=1", "-o", str(out), "--edge-labels", "--rankdir", "TB"]
+    assert main(argv) == 0
+    a = 1 / (1 + math.exp(-(0.5 * 1.5 - 0.25)))
+    assert gradients(capsys.readouterr().out)["b"] == pytest.approx(a - 1.0, rel=1e-5)  # σ(z) − y
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_draw_writes_dot_source_to_a_gv_file(tmp_path, capsys):
+    out = tmp_path / "x.gv"
+    assert main(["draw", "x*x", "--set", "x=3", "-o", str(out)]) == 0
+    assert gradients(capsys.readouterr().out) == {"x": 6.0}
+    assert "<b>x</b>" in out.read_text(encoding="utf-8")
+
+
+def test_draw_writes_expression_svg_by_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["draw", "x + 1", "--set", "x=1"]) == (0 if shutil.which("dot") else 2)
+    assert (tmp_path / "expression.svg").exists() == bool(shutil.which("dot"))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["draw", "x +", "--set", "x=1"], "not a valid expression"),
+        (["draw", "x + q", "--set", "x=1"], "'q'.*--set q=NUMBER"),
+        (["draw", "x * y", "--set", "x=1"], "'y'"),
+        (["draw", "log(x)", "--set", "x=0"], "log: needs a positive value"),
+        (["draw", "x", "--set", "x"], "expected NAME=NUMBER"),
+        (["draw", "x", "--set", "x=abc"], "'abc' is not a number"),
+        (["draw", "x", "--set", "x=inf"], "finite"),
+        (["draw", "x", "--set", "x=1", "--set", "x=2"], "given twice"),
+        (["draw", "x", "--set", "x=1", "y=2"], "no 'y' in the expression"),
+        (["draw", "x", "--set", "x=1", "-o", "graph.jpg"], r"\.jpg"),
+        (["draw", "x", "--set", "x=1", "-o", "/no/such/dir/g.gv"], "cannot write"),
+        (["draw", "x", "--set", "x=1", "--rankdir", "XY"], "invalid choice"),
+        (["draw", "x.data", "--set", "x=1"], "attribute access"),
+        (["draw", "9**9**9"], "too large"),
+        (["draw", "__import__('os').system('echo pwned')"], "only calls of"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_on_stderr(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("micrograd-xent: error:")
+    assert re.search(message, lines[0])
+
+
+def test_draw_without_dot_exits_2_with_install_help(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["draw", "x", "--set", "x=1", "-o", str(tmp_path / "x.svg")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "apt-get install graphviz" in err and ".gv" in err
+
+
+def test_the_command_refuses_hostile_input_without_traceback_or_side_effect(tmp_path):
+    marker = tmp_path / "pwned"
+    expr = f"__import__('os').system('touch {marker}')"
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "micrograd_xent", "draw", expr, "-o", str(tmp_path / "g.gv")],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not marker.exists()

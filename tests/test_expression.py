@@ -1,0 +1,167 @@
+"""parse_expression: whitelisted syntax builds Values; everything else is refused unrun."""
+
+import math
+
+import pytest
+
+from micrograd_xent.expression import ExpressionError, MissingValueError, parse_expression
+
+
+def sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def test_a_tanh_neuron_has_the_textbook_gradients():
+    values = {"w": -3.0, "x": 2.0, "b": 6.5}
+    root, leaves = parse_expression("tanh(w*x + b)", values)
+    root.backward()
+    t = math.tanh(-3.0 * 2.0 + 6.5)
+    assert root.data == pytest.approx(t)
+    assert leaves["w"].grad == pytest.approx(2.0 * (1 - t * t))
+    assert leaves["x"].grad == pytest.approx(-3.0 * (1 - t * t))
+    assert leaves["b"].grad == pytest.approx(1 - t * t)
+
+
+def test_leaves_are_labelled_with_their_names_and_shared_between_uses():
+    root, leaves = parse_expression("x*x + 3*x", {"x": 2.0})
+    root.backward()
+    assert leaves["x"].label == "x"
+    assert leaves["x"].grad == pytest.approx(2 * 2.0 + 3)
+
+
+@pytest.mark.parametrize(
+    "text, value, grad",
+    [
+        ("-x + +x*2", 2.0, 1.0),
+        ("3/x", 1.5, -3 / 4),
+        ("x**-0.5", 2.0 ** -0.5, -0.5 * 2.0 ** -1.5),
+        ("2**x", 4.0, 4.0 * math.log(2)),
+        ("exp(x) - log(x)", math.exp(2) - math.log(2), math.exp(2) - 0.5),
+        ("relu(x - 3) + sigmoid(x)", sigmoid(2.0), sigmoid(2.0) * (1 - sigmoid(2.0))),
+        ("x ** x", 4.0, 4.0 * (math.log(2.0) + 1)),
+    ],
+)
+def test_arithmetic_and_functions_match_hand_formulas(text, value, grad):
+    root, leaves = parse_expression(text, {"x": 2.0})
+    root.backward()
+    assert root.data == pytest.approx(value)
+    assert leaves["x"].grad == pytest.approx(grad)
+
+
+def test_bce_after_a_sigmoid_gives_delta_sigma_minus_y():
+    values = {"w": 0.5, "x": 1.5, "b": -0.25, "y": 1.0}
+    root, leaves = parse_expression("bce(sigmoid(w*x + b), y)", values)
+    root.backward()
+    a = sigmoid(0.5 * 1.5 - 0.25)
+    assert root.data == pytest.approx(-math.log(a))
+    assert leaves["b"].grad == pytest.approx(a - 1.0)  # δ = σ(z) − y
+    assert leaves["w"].grad == pytest.approx((a - 1.0) * 1.5)
+
+
+def test_cross_entropy_of_a_list_literal_gives_softmax_minus_onehot():
+    root, leaves = parse_expression("cross_entropy([z0, z1, z2], 0)", {"z0": 2.0, "z1": 1.0, "z2": 0.1})
+    root.backward()
+    total = math.exp(2.0) + math.exp(1.0) + math.exp(0.1)
+    p = [math.exp(2.0) / total, math.exp(1.0) / total, math.exp(0.1) / total]
+    assert root.data == pytest.approx(-math.log(p[0]))
+    assert [leaves[n].grad for n in ("z0", "z1", "z2")] == pytest.approx([p[0] - 1, p[1], p[2]])
+
+
+def test_mse_takes_lists_of_predictions_and_targets():
+    root, leaves = parse_expression("mse([a, b], [1, 2])", {"a": 3.0, "b": 0.0})
+    root.backward()
+    assert root.data == pytest.approx(((3 - 1) ** 2 + (0 - 2) ** 2) / 2)
+    assert leaves["a"].grad == pytest.approx(2 * (3 - 1) / 2)
+
+
+def test_a_constant_expression_is_a_value_without_leaves():
+    root, leaves = parse_expression("2 * 3 + 1", {})
+    assert root.data == 7.0 and leaves == {}
+
+
+def test_a_missing_value_names_the_variable():
+    with pytest.raises(MissingValueError, match=r"'q'.*column 5") as error:
+        parse_expression("x + q", {"x": 1.0})
+    assert error.value.name == "q"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x +", "not a valid expression"),
+        ("x y", "column 3"),
+        ("x.data", r"attribute access.*'x\.data'.*column 1"),
+        ("x[0]", "subscript"),
+        ("x // 2", "operator //"),
+        ("x % 2", "operator %"),
+        ("~x", "operator ~"),
+        ("not x", "operator not"),
+        ("x < 1", "comparison"),
+        ("x if x else 1", "conditional"),
+        ("'x'", "str constants"),
+        ("True", "bool constants"),
+        ("1j", "complex constants"),
+        ("[x, x]", "list outside a loss"),
+        ("(x, x)", "tuple"),
+        ("foo(x)", "only calls of exp, log"),
+        ("tanh(x, x)", "tanh takes 1 argument, got 2"),
+        ("tanh(x=1)", "keyword arguments"),
+        ("tanh(*[x])", r"\* unpacking.*column 6"),
+        ("exp + 1", "exp is a function"),
+        ("mse(x)", "mse takes 2 arguments"),
+        ("cross_entropy([x, x], x)", "class index must be a number"),
+        ("x ** 101", "exponent 101 is too large"),
+        ("f'{x}'", "f-string"),
+        ("x\0", "null bytes"),
+        ("-" * 5000 + "x", "nested too deeply"),
+        ("x + " * 3000 + "x", "characters long"),
+        ("(x +\n x.y)", "line 2, column 2"),
+        ("(x +\n y +)", "invalid syntax at line 2, column 5"),
+    ],
+)
+def test_unsupported_syntax_is_refused_with_the_problem_and_position(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        parse_expression(text, {"x": 2.0})
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("log(x - 2)", r"log: needs a positive value.*column 1"),
+        ("1 / (x - 2)", "division by zero"),
+        ("exp(1000)", "exp: overflow"),
+        ("(-8) ** (1/3)", "not a finite real number"),
+        ("1e308 * 10", "not a finite real number"),
+        ("bce(x, 1)", r"bce: a probability must lie in \[0, 1\]"),
+        ("cross_entropy([x, x], 5)", "out of range"),
+        ("mse([x, x], [1])", "2 predictions but 1 targets"),
+    ],
+)
+def test_domain_errors_become_expression_errors_naming_the_op(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        parse_expression(text, {"x": 2.0})
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "__import__('os').system('touch {marker}')",
+        "exp(__import__('os').system('touch {marker}'))",
+        "bce([__import__('os').system('touch {marker}')], [1])",
+        "().__class__.__base__.__subclasses__() or '{marker}'",
+        "(lambda: __import__('os').system('touch {marker}'))()",
+        "[__import__('os').system('touch {marker}') for x in [1]]",
+        "9**9**9 + len('{marker}')",
+        "x.data + len('{marker}')",
+    ],
+)
+def test_hostile_input_is_refused_without_running_anything(template, tmp_path):
+    marker = tmp_path / "pwned"
+    with pytest.raises(ExpressionError):
+        parse_expression(template.format(marker=marker), {"x": 1.0})
+    assert not marker.exists()
+
+
+def test_a_huge_power_tower_is_refused_quickly_by_the_exponent_limit():
+    with pytest.raises(ExpressionError, match="too large"):
+        parse_expression("9**9**9**9", {})
