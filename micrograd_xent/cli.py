@@ -76,7 +76,12 @@ def _add_tour(commands) -> None:
 
 
 def _run_tour(args: argparse.Namespace) -> int:
-    raise UsageError("tour: not implemented yet")
+    from .tour import write_tour  # matplotlib is loaded only by this command
+
+    index = write_tour(args.out)
+    print((index.parent / "summary.txt").read_text(encoding="utf-8"), end="")
+    print(f"open the report: {index.resolve()}")
+    return 0
 
 
 # --- compare -----------------------------------------------------------------
