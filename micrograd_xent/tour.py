@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-import matplotlib
+# Figure without pyplot: no backend or global state is touched, so importing
+# the tour inside Jupyter leaves the notebook's inline plots alone.
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only: no display needed, none opened
-
-import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
-
-from . import experiments as ex  # noqa: E402
+from . import experiments as ex
 
 Progress = Callable[[str], None]
 
@@ -92,7 +90,7 @@ def slowdown_section(out: Path) -> Section:
     runs = ex.learning_slowdown()
     epochs = len(runs[0].outputs) - 1
     starts = list(ex.NIELSEN_STARTS)
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
+    fig, axes = _new_figure(2, 2, figsize=(10, 7), sharex=True)
     for row, start in zip(axes, starts):
         for run in (r for r in runs if r.start == start):
             style = _COST_STYLE[run.cost]
@@ -169,7 +167,7 @@ def _epoch(epoch: Optional[int]) -> str:
 def only_printed_section(out: Path) -> Section:
     runs = ex.only_printed()
     mse_run, bce_run, tutorial = runs
-    fig, (printed, common) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (printed, common) = _new_figure(1, 2, figsize=(11, 4.2))
     for run, style in zip(runs, _PRINTED_STYLES):
         printed.plot(run.reported, label=f"{run.name} (prints {run.printed})", **style)
         common.plot(run.losses["bce"], label=run.name, **style)
@@ -237,7 +235,7 @@ def landscape_section(out: Path) -> Section:
     landscape = ex.loss_landscape()
     xs, ys = ex.LANDSCAPE_DATA
     far = (-6.0, 6.0)  # saturated and wrong: a ≈ 1 at x = −2, a ≈ 0 at x = 2
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    fig, axes = _new_figure(1, 2, figsize=(11, 4.6))
     at_far = {}
     for ax, cost in zip(axes, ("mse", "bce")):
         filled = ax.contourf(landscape.w, landscape.b, landscape.costs[cost], levels=20, cmap="viridis")
@@ -282,7 +280,7 @@ def landscape_section(out: Path) -> Section:
 def moons_section(out: Path) -> Section:
     run = ex.train_two_moons()
     gx, gy, p = ex.decision_grid(run.model, (-1.6, 2.6), (-1.1, 1.6))
-    fig, (boundary, curve) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (boundary, curve) = _new_figure(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]})
     filled = boundary.contourf(gx, gy, p, levels=[0, 0.1, 0.3, 0.5, 0.7, 0.9, 1], cmap="RdBu_r",
                                alpha=0.7)
     boundary.contour(gx, gy, p, levels=[0.5], colors="black", linewidths=1.5)
@@ -335,10 +333,14 @@ def _grid(axes) -> None:
         ax.grid(alpha=0.3)
 
 
-def _save(fig, out: Path, name: str) -> None:
+def _new_figure(rows: int, columns: int, figsize: tuple[float, float], **options):
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(rows, columns, **options)
+
+
+def _save(fig: Figure, out: Path, name: str) -> None:
     fig.tight_layout()
     fig.savefig(out / name, dpi=110)
-    plt.close(fig)
 
 
 def _figure(src: str, caption: str) -> str:
