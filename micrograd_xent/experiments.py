@@ -118,10 +118,14 @@ def only_printed(
     Runs 1 and 3 follow the same weights epoch by epoch; run 2 does not.
     """
     xs, ys = two_moons(points, noise=0.1, seed=seed)
+    ways = [
+        ("gradient of mse", "mse", _autograd_step("mse")),
+        ("gradient of bce", "bce", _autograd_step("bce")),
+        ("MSE delta by hand, bce printed", "bce", _tutorial_step),
+    ]
     return [
-        _train_printed("gradient of mse", "mse", _autograd_step("mse"), xs, ys, epochs, eta, hidden, seed),
-        _train_printed("gradient of bce", "bce", _autograd_step("bce"), xs, ys, epochs, eta, hidden, seed),
-        _train_printed("MSE delta by hand, bce printed", "bce", _tutorial_step, xs, ys, epochs, eta, hidden, seed),
+        _train_printed(name, printed, step, xs, ys, epochs, eta, hidden, seed)
+        for name, printed, step in ways
     ]
 
 
@@ -222,7 +226,9 @@ def grid_minimum(landscape: Landscape, cost: str) -> tuple[float, float, float]:
 # --- an MLP on two moons ----------------------------------------------------------
 
 
-def two_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[float]]:
+def two_moons(
+    n: int = 100, noise: float = 0.1, seed: int = 0
+) -> tuple[list[list[float]], list[float]]:
     """Two interleaving half circles, ``n`` points, labels 0 (upper) and 1 (lower).
 
     Like scikit-learn's ``make_moons``: the upper moon is (cos t, sin t), the

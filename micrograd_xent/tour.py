@@ -5,7 +5,8 @@ PNG next to the index, and returns the HTML that shows them with a sentence or
 two; every number in that text is taken from the run. ``summary.txt`` holds
 the key figures in plain text for the command line.
 
->>> index = write_tour("tour-output")  # doctest: +SKIP
+``write_tour("tour-output")`` writes the report there and returns the path
+of its ``index.html``.
 """
 
 from __future__ import annotations
@@ -85,10 +86,13 @@ def comparison_section(out: Path) -> Optional[Section]:
 
 # --- the learning slowdown ------------------------------------------------------------
 
+# Nielsen's settings; the report's text quotes them from here
+SLOWDOWN = {"epochs": 300, "eta": 0.15, "x": 1.0, "y": 0.0}
+
 
 def slowdown_section(out: Path) -> Section:
-    runs = ex.learning_slowdown()
-    epochs = len(runs[0].outputs) - 1
+    runs = ex.learning_slowdown(**SLOWDOWN)
+    epochs, eta, x, y = (SLOWDOWN[k] for k in ("epochs", "eta", "x", "y"))
     starts = list(ex.NIELSEN_STARTS)
     fig, axes = _new_figure(2, 2, figsize=(10, 7), sharex=True)
     for row, start in zip(axes, starts):
@@ -127,15 +131,17 @@ def slowdown_section(out: Path) -> Section:
         )
     slow, fast = runs[1], runs[3]  # start (2, 2): quadratic, cross-entropy
     text = (
-        f"<p>One sigmoid neuron, input 1, target 0, learning rate 0.15, {epochs} epochs of "
-        f"gradient descent — Nielsen's example from chapter 3 of <i>Neural Networks and Deep "
-        f"Learning</i>. Both costs are only forward expressions; autograd supplies the gradient. "
-        f"Starting from w = b = 2 the neuron outputs {slow.outputs[0]:.2f}, deep in the flat "
+        f"<p>One sigmoid neuron, input {x:g}, target {y:g}, learning rate {eta:g}, {epochs} "
+        f"epochs of gradient descent — Nielsen's example from chapter 3 of <i>Neural Networks "
+        f"and Deep Learning</i>. Both costs are only forward expressions; autograd supplies the "
+        f"gradient. Starting from w = {slow.start[0]:g}, b = {slow.start[1]:g} the neuron outputs {slow.outputs[0]:.2f}, deep in the flat "
         f"part of the sigmoid: under the quadratic cost the gradient carries the factor σ'(z) "
         f"≈ {slow.outputs[0] * (1 - slow.outputs[0]):.3f}, so the output needs "
         f"{_epoch(ex.first_epoch_below(slow.outputs, 0.5))} epochs to fall below 0.5; under "
         f"cross-entropy the factor cancels and it takes "
-        f"{_epoch(ex.first_epoch_below(fast.outputs, 0.5))}.</p>"
+        f"{_epoch(ex.first_epoch_below(fast.outputs, 0.5))}. (Nielsen's own cross-entropy "
+        f"animation uses η = 0.005, since his point is the shape of the curve; here both "
+        f"costs use the same η, so only the cost differs.)</p>"
     )
     table = _table(
         ["cost", "start", "output at epoch 0", "epochs to a < 0.5", "epochs to a < 0.2",
@@ -163,9 +169,11 @@ def _epoch(epoch: Optional[int]) -> str:
 
 # --- the loss that is only printed ------------------------------------------------------
 
+PRINTED = {"epochs": 150, "eta": 2.0, "hidden": 3, "points": 24}
+
 
 def only_printed_section(out: Path) -> Section:
-    runs = ex.only_printed()
+    runs = ex.only_printed(**PRINTED)
     mse_run, bce_run, tutorial = runs
     fig, (printed, common) = _new_figure(1, 2, figsize=(11, 4.2))
     for run, style in zip(runs, _PRINTED_STYLES):
@@ -183,12 +191,13 @@ def only_printed_section(out: Path) -> Section:
 
     same = _max_difference(mse_run.weights, tutorial.weights)
     apart = _max_difference(mse_run.weights, bce_run.weights)
-    epochs = len(mse_run.weights) - 1
+    epochs = PRINTED["epochs"]
     text = (
-        f"<p>The same sigmoid network (2 inputs, 3 hidden, 1 output; same seed, same "
-        f"{len(mse_run.weights[0])} starting weights) trained for {epochs} epochs on 24 two-moons "
-        f"points three ways. The third program uses the tutorial's fixed MSE-style output "
-        f"delta (a − y)·a(1 − a) and only <em>prints</em> cross-entropy: its weights never "
+        f"<p>The same sigmoid network (2 inputs, {PRINTED['hidden']} hidden, 1 output; same "
+        f"seed, same {len(mse_run.weights[0])} starting weights) trained for {epochs} epochs "
+        f"on {PRINTED['points']} two-moons points three ways. The third program uses the "
+        f"tutorial's fixed MSE-style output delta (a − y)·a(1 − a) (times 2/n, as the mean "
+        f"in mse has it) and only <em>prints</em> cross-entropy: its weights never "
         f"differ from those of the MSE-gradient program by more than {same:.1e} (float "
         f"rounding), so switching the printed loss changed nothing. Taking the gradient of "
         f"cross-entropy does: those weights move up to {apart:.2f} away, and its bce ends at "
@@ -238,9 +247,9 @@ def landscape_section(out: Path) -> Section:
     fig, axes = _new_figure(1, 2, figsize=(11, 4.6))
     at_far = {}
     for ax, cost in zip(axes, ("mse", "bce")):
-        filled = ax.contourf(landscape.w, landscape.b, landscape.costs[cost], levels=20, cmap="viridis")
-        ax.contour(landscape.w, landscape.b, landscape.costs[cost], levels=20, colors="white",
-                   linewidths=0.4)
+        surface = landscape.w, landscape.b, landscape.costs[cost]
+        filled = ax.contourf(*surface, levels=20, cmap="viridis")
+        ax.contour(*surface, levels=20, colors="white", linewidths=0.4)
         fig.colorbar(filled, ax=ax, label=cost)
         low, w, b = ex.grid_minimum(landscape, cost)
         ax.plot(w, b, marker="*", color="red", markersize=14, linestyle="none",
@@ -280,7 +289,9 @@ def landscape_section(out: Path) -> Section:
 def moons_section(out: Path) -> Section:
     run = ex.train_two_moons()
     gx, gy, p = ex.decision_grid(run.model, (-1.6, 2.6), (-1.1, 1.6))
-    fig, (boundary, curve) = _new_figure(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (boundary, curve) = _new_figure(
+        1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]}
+    )
     filled = boundary.contourf(gx, gy, p, levels=[0, 0.1, 0.3, 0.5, 0.7, 0.9, 1], cmap="RdBu_r",
                                alpha=0.7)
     boundary.contour(gx, gy, p, levels=[0.5], colors="black", linewidths=1.5)
@@ -311,7 +322,10 @@ def moons_section(out: Path) -> Section:
         "Training an MLP on two moons with cross-entropy",
         text,
         [("moons.png", "Decision boundary and loss curve")],
-        summary=[f"two moons: bce {run.losses[0]:.3f} → {run.losses[-1]:.3f}, accuracy {run.accuracy:.0%}"],
+        summary=[
+            f"two moons: bce {run.losses[0]:.3f} → {run.losses[-1]:.3f}, "
+            f"accuracy {run.accuracy:.0%}"
+        ],
     )
 
 
@@ -353,7 +367,8 @@ def _figure(src: str, caption: str) -> str:
 def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>\n" for row in rows
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>\n"
+        for row in rows
     )
     return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
 
@@ -374,7 +389,8 @@ def _page(sections: list[Section]) -> str:
 <meta charset="utf-8">
 <title>micrograd_xent tour: where the loss goes in backpropagation</title>
 <style>
-body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.5; }}
+body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       line-height: 1.5; }}
 img {{ max-width: 100%; }}
 figcaption {{ color: #555; font-size: 0.9em; }}
 table {{ border-collapse: collapse; margin: 1em 0; }}

@@ -31,7 +31,10 @@ def simulate_neuron(cost, w, b, epochs, eta=0.15, x=1.0, y=0.0):
 def test_slowdown_matches_a_plain_float_simulation_with_hand_derived_gradients():
     runs = ex.learning_slowdown(epochs=300)
     assert [(r.cost, r.start) for r in runs] == [
-        ("quadratic", (0.6, 0.9)), ("quadratic", (2.0, 2.0)), ("bce", (0.6, 0.9)), ("bce", (2.0, 2.0)),
+        ("quadratic", (0.6, 0.9)),
+        ("quadratic", (2.0, 2.0)),
+        ("bce", (0.6, 0.9)),
+        ("bce", (2.0, 2.0)),
     ]
     for run in runs:
         outputs, costs = simulate_neuron(run.cost, *run.start, epochs=300)
