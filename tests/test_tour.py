@@ -83,3 +83,12 @@ def test_report_text_quotes_the_runs_numbers(tour):
         assert f"<td>{run.outputs[0]:.3f}</td>" in page
         assert f"<td>{run.outputs[-1]:.3f}</td>" in page
     assert "{" not in page.split("</style>")[1], "an unformatted placeholder in the text"
+
+
+def test_tour_into_a_path_that_is_a_file_exits_2_with_one_line(tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    assert main(["tour", "--out", str(blocker)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("micrograd-xent: error: tour: cannot write the report to")
