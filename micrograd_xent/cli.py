@@ -77,7 +77,15 @@ def _add_tour(commands) -> None:
 
 
 def _run_tour(args: argparse.Namespace) -> int:
-    raise UsageError("tour: not implemented yet")
+    from .tour import write_tour  # matplotlib is loaded only by this command
+
+    try:
+        index = write_tour(args.out)
+    except OSError as error:  # e.g. --out names a file, or a folder we may not write to
+        raise UsageError(f"tour: cannot write the report to {args.out!r}: {error.strerror}")
+    print((index.parent / "summary.txt").read_text(encoding="utf-8"), end="")
+    print(f"open the report: {index.resolve()}")
+    return 0
 
 
 # --- compare -----------------------------------------------------------------
