@@ -164,6 +164,16 @@ def test_power_of_a_negative_base_to_an_integer_exponent():
     assert (y.data, x.grad) == (-8.0, 12.0)
 
 
+@pytest.mark.parametrize("p, slope", [(0.5, math.inf), (1.0, 1.0), (2.0, 0.0)])
+@pytest.mark.parametrize("as_value", [False, True], ids=["number exponent", "Value exponent"])
+def test_zero_base_power_has_the_one_sided_slope_of_x_to_the_p(p, slope, as_value):
+    # d/dx xᵖ at 0⁺ is p·0ᵖ⁻¹: infinite for p < 1 (PyTorch agrees); 0ᵖ is flat in p
+    x, exponent = Value(0.0), Value(p)
+    out = x ** (exponent if as_value else p)
+    out.backward()
+    assert (out.data, x.grad, exponent.grad) == (0.0, slope, 0.0)
+
+
 # --- random expression trees ---------------------------------------------------
 
 # Each op keeps its operands inside its domain, so every tree is differentiable
