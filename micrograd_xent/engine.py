@@ -39,7 +39,7 @@ class Value:
     >>> c = (a * b).tanh()
     >>> c.backward()
     >>> round(a.grad, 6), round(b.grad, 6)
-    (-0.00074, 0.000493)
+    (-7.4e-05, 4.9e-05)
     """
 
     __slots__ = ("data", "grad", "label", "_prev", "_local", "_op")
