@@ -86,7 +86,7 @@ def softmax(logits: Scalars) -> list[Value]:
     """exp(zᵢ) / Σ exp(zⱼ), computed after subtracting max z so exp cannot overflow.
 
     >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
-    [0.0900, 0.2447, 0.6652]
+    [0.09, 0.2447, 0.6652]
     """
     exps = [z.exp() for z in _shifted(_values("softmax", logits))]
     total = Value.sum(exps)
