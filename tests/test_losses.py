@@ -115,45 +115,48 @@ LOGITS = [[1.0, 2.0, 3.0], [0.3, -1.7, 0.0, 2.4], [5.0]]
 WEIGHTS = [0.7, -1.3, 2.1, 0.4]  # a fixed linear read-out, to turn a vector output into a scalar
 
 
-def weighted(outputs):
-    return Value.sum(w * o for w, o in zip(WEIGHTS, outputs))
+def read_out(f, z):
+    """f(z) as floats, and the gradient of the scalar Σ wᵢ f(z)ᵢ with respect to z."""
+    zs = [Value(v) for v in z]
+    out = f(zs)
+    Value.sum(w * o for w, o in zip(WEIGHTS, out)).backward()
+    return [o.data for o in out], [v.grad for v in zs]
 
 
 @pytest.mark.parametrize("z", LOGITS)
 def test_softmax_values_and_gradient_match_the_formula(z):
-    zs = [Value(v) for v in z]
+    values, grads = read_out(softmax, z)
     s = softmax_formula(z)
-    out = softmax(zs)
-    weighted(out).backward()
     mean_w = sum(w * si for w, si in zip(WEIGHTS, s))
-    assert [o.data for o in out] == pytest.approx(s, rel=1e-13)
+    assert values == pytest.approx(s, rel=1e-13)
     # ∂(Σ wᵢ sᵢ)/∂zⱼ = sⱼ (wⱼ − Σ wᵢ sᵢ)
-    assert [v.grad for v in zs] == pytest.approx([sj * (w - mean_w) for sj, w in zip(s, WEIGHTS)], rel=1e-12, abs=1e-15)
+    assert grads == pytest.approx([sj * (w - mean_w) for sj, w in zip(s, WEIGHTS)], rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.parametrize("z", LOGITS)
 def test_log_softmax_values_and_gradient_match_the_formula(z):
-    zs = [Value(v) for v in z]
+    values, grads = read_out(log_softmax, z)
     s = softmax_formula(z)
-    out = log_softmax(zs)
-    weighted(out).backward()
     w_total = sum(WEIGHTS[: len(z)])
-    assert [o.data for o in out] == pytest.approx([math.log(si) for si in s], rel=1e-13)
+    assert values == pytest.approx([math.log(si) for si in s], rel=1e-13)
     # ∂(Σ wᵢ log sᵢ)/∂zⱼ = wⱼ − sⱼ Σ wᵢ
-    assert [v.grad for v in zs] == pytest.approx([w - sj * w_total for sj, w in zip(s, WEIGHTS)], rel=1e-12, abs=1e-15)
+    assert grads == pytest.approx([w - sj * w_total for sj, w in zip(s, WEIGHTS)], rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.parametrize("ours, theirs", [(softmax, "softmax"), (log_softmax, "log_softmax")])
 @pytest.mark.parametrize("z", LOGITS + [[1000.0, 0.0, -1000.0]])
 def test_softmax_and_log_softmax_match_torch_float64(torch, ours, theirs, z):
-    zs = [Value(v) for v in z]
-    out = ours(zs)
-    weighted(out).backward()
+    values, grads = read_out(ours, z)
     t = tensor(torch, z)
     expected = getattr(torch.nn.functional, theirs)(t, dim=0)
     (expected * torch.tensor(WEIGHTS[: len(z)], dtype=torch.float64)).sum().backward()
-    assert [o.data for o in out] == pytest.approx(expected.tolist(), rel=1e-12, abs=1e-300)
-    assert [v.grad for v in zs] == pytest.approx(t.grad.tolist(), rel=1e-12, abs=1e-15)
+    assert values == pytest.approx(expected.tolist(), rel=1e-12, abs=1e-300)
+    assert grads == pytest.approx(t.grad.tolist(), rel=1e-12, abs=1e-15)
+
+
+def test_softmax_and_log_softmax_return_a_list_of_values():
+    for out in (softmax([1.0, 2.0]), log_softmax((Value(1.0), 2))):
+        assert isinstance(out, list) and len(out) == 2 and all(isinstance(v, Value) for v in out)
 
 
 def test_softmax_and_log_softmax_stay_finite_for_huge_logits():

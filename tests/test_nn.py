@@ -70,6 +70,19 @@ def test_a_hidden_layer_of_one_neuron_still_feeds_the_next_layer():
     assert data(model(x)) == pytest.approx(by_hand(model, x, ["relu", "linear"]), rel=1e-13)
 
 
+def test_an_mlp_called_on_values_passes_gradients_back_to_its_inputs():
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    xs = [Value(0.7), Value(-1.1)]
+    out = model(xs)
+    out.backward()
+    assert out.data == model([0.7, -1.1]).data
+    # ∂out/∂x₀ = Σⱼ vⱼ·tanh'(zⱼ)·wⱼ₀ for the linear output weights vⱼ
+    hidden, (output,) = model.layers[0].neurons, model.layers[1].neurons
+    slopes = [1 - math.tanh(pre_activation(n, [0.7, -1.1])) ** 2 for n in hidden]
+    expected = sum(v.data * s * n.w[0].data for v, s, n in zip(output.w, slopes, hidden))
+    assert xs[0].grad == pytest.approx(expected, rel=1e-12)
+
+
 def test_initial_weights_lie_in_minus_1_to_1_and_biases_are_zero():
     model = MLP(3, [5, 4, 1], seed=0)
     for layer in model.layers:
