@@ -323,6 +323,8 @@ def test_an_operand_that_is_not_a_number_raises_type_error():
         Value(1.0) + "1"
     with pytest.raises(TypeError):
         Value(1.0) * [2.0]
+    with pytest.raises(TypeError, match="Value.sum.*str"):
+        Value.sum([Value(1.0), "2"])
 
 
 def test_label_defaults_to_empty_and_is_kept():
