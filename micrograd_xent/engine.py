@@ -39,7 +39,7 @@ class Value:
     >>> c = (a * b).tanh()
     >>> c.backward()
     >>> round(a.grad, 6), round(b.grad, 6)
-    (-0.00074, 0.000493)
+    (-7.4e-05, 4.9e-05)
     """
 
     __slots__ = ("data", "grad", "label", "_prev", "_local", "_op")
@@ -150,8 +150,10 @@ class Value:
         if base == 0.0 and p <= 0.0:
             raise ZeroDivisionError(f"**: zero base {_name(self)} to the power {_name(exponent)}")
         out = base**p
+        # at base 0 with 0 < p < 1 the slope p·0^(p−1) is inf, but float ** raises there
+        d_base = p * base ** (p - 1.0) if base > 0.0 or p >= 1.0 else math.inf
         d_exponent = out * math.log(base) if base > 0.0 else 0.0
-        return _result(out, (self, exponent), (p * base ** (p - 1.0), d_exponent), "**")
+        return _result(out, (self, exponent), (d_base, d_exponent), "**")
 
     def __rpow__(self, base: Number) -> Value:
         if isinstance(base, Real):

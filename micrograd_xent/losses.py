@@ -17,8 +17,8 @@ one) and returns a scalar Value.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
-from typing import Sequence, Union
+from numbers import Real
+from typing import Iterable, Sequence, Union
 
 from .engine import Value
 
@@ -86,7 +86,7 @@ def softmax(logits: Scalars) -> list[Value]:
     """exp(zᵢ) / Σ exp(zⱼ), computed after subtracting max z so exp cannot overflow.
 
     >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
-    [0.0900, 0.2447, 0.6652]
+    [0.09, 0.2447, 0.6652]
     """
     exps = [z.exp() for z in _shifted(_values("softmax", logits))]
     total = Value.sum(exps)
@@ -115,7 +115,7 @@ def cross_entropy(logits, target) -> Value:
     >>> round(cross_entropy([[2.0, 1.0, 0.1], [0.0, 0.0, 0.0]], [0, 2]).data, 4)
     0.7578
     """
-    if isinstance(target, (Integral, Real)):
+    if not isinstance(target, Iterable):  # one sample
         return -log_softmax(logits)[_class_index(target, _count(logits))]
     samples, targets = list(logits), list(target)
     if len(samples) != len(targets):
@@ -177,7 +177,11 @@ def _count(logits: Scalars) -> int:
 
 
 def _class_index(target, classes: int) -> int:
-    if not isinstance(target, Integral) and not float(target).is_integer():
+    if not isinstance(target, Real):
+        raise TypeError(
+            f"cross_entropy: a class index must be an int, got {type(target).__name__} {target!r}"
+        )
+    if not float(target).is_integer():
         raise ValueError(f"cross_entropy: a class index must be an integer, got {target!r}")
     index = int(target)
     if not 0 <= index < classes:
