@@ -36,7 +36,7 @@ def mse(predictions: Scalars, targets: Scalars) -> Value:
     2.5
     """
     p, t = _paired("mse", predictions, targets)
-    return Value.sum((pi - ti) ** 2 for pi, ti in zip(p, t)) / len(p)
+    return _mean([(pi - ti) ** 2 for pi, ti in zip(p, t)])
 
 
 def quadratic(predictions: Scalars, targets: Scalars) -> Value:
@@ -46,7 +46,7 @@ def quadratic(predictions: Scalars, targets: Scalars) -> Value:
     2.5
     """
     p, t = _paired("quadratic", predictions, targets)
-    return 0.5 * Value.sum((pi - ti) ** 2 for pi, ti in zip(p, t))
+    return 0.5 * _total([(pi - ti) ** 2 for pi, ti in zip(p, t)])
 
 
 def bce(probabilities: Scalars, targets: Scalars) -> Value:
@@ -65,7 +65,7 @@ def bce(probabilities: Scalars, targets: Scalars) -> Value:
     terms = [
         ti * _clamped_log(pi) + (1.0 - ti) * _clamped_log(1.0 - pi) for pi, ti in zip(p, t)
     ]
-    return -Value.sum(terms) / len(p)
+    return -_mean(terms)
 
 
 def bce_with_logits(logits: Scalars, targets: Scalars) -> Value:
@@ -79,7 +79,7 @@ def bce_with_logits(logits: Scalars, targets: Scalars) -> Value:
     """
     x, t = _paired("bce_with_logits", logits, targets)
     _check_unit_interval("bce_with_logits", "target", t)
-    return Value.sum(_softplus(xi) - xi * ti for xi, ti in zip(x, t)) / len(x)
+    return _mean([_softplus(xi) - xi * ti for xi, ti in zip(x, t)])
 
 
 def softmax(logits: Scalars) -> list[Value]:
@@ -89,7 +89,7 @@ def softmax(logits: Scalars) -> list[Value]:
     [0.09, 0.2447, 0.6652]
     """
     exps = [z.exp() for z in _shifted(_values("softmax", logits))]
-    total = Value.sum(exps)
+    total = _total(exps)
     return [e / total for e in exps]
 
 
@@ -100,7 +100,7 @@ def log_softmax(logits: Scalars) -> list[Value]:
     [0.0, -1000.0]
     """
     shifted = _shifted(_values("log_softmax", logits))
-    log_total = Value.sum(s.exp() for s in shifted).log()
+    log_total = _total([s.exp() for s in shifted]).log()
     return [s - log_total for s in shifted]
 
 
@@ -124,10 +124,19 @@ def cross_entropy(logits, target) -> Value:
         )
     if not samples:
         raise ValueError("cross_entropy: needs at least one sample")
-    return Value.sum(cross_entropy(z, y) for z, y in zip(samples, targets)) / len(samples)
+    return _mean([cross_entropy(z, y) for z, y in zip(samples, targets)])
 
 
 # --- helpers: input checking and the stable building blocks ------------------
+
+
+def _total(terms: list[Value]) -> Value:
+    # a sum of one term is the term: no pass-through node to clutter a drawing
+    return terms[0] if len(terms) == 1 else Value.sum(terms)
+
+
+def _mean(terms: list[Value]) -> Value:
+    return terms[0] if len(terms) == 1 else Value.sum(terms) / len(terms)
 
 
 def _values(loss: str, xs: Scalars) -> list[Value]:

@@ -20,6 +20,7 @@ from typing import Optional, Sequence, Union
 from .engine import Value
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+_REPR_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}  # micrograd's
 
 Inputs = Sequence[Union[Value, int, float]]
 
@@ -66,7 +67,7 @@ class Neuron(Module):
         return self.w + [self.b]
 
     def __repr__(self) -> str:
-        return f"{self.activation.capitalize()}Neuron({len(self.w)})"
+        return f"{_REPR_NAMES[self.activation]}Neuron({len(self.w)})"
 
 
 class Layer(Module):
