@@ -1,9 +1,10 @@
 """The report ``micrograd-xent tour`` writes: plots, tables and an ``index.html``.
 
-Each section runs its experiment (from ``experiments``), saves its figures as
-PNG next to the index, and returns the HTML that shows them with a sentence or
-two; every number in that text is taken from the run. ``summary.txt`` holds
-the key figures in plain text for the command line.
+Each section draws its graphs (``graph``), runs its comparison (``compare``)
+or experiment (``experiments``), saves its figures as PNG next to the index,
+and returns the HTML that shows them with a sentence or two; every number in
+that text is taken from the run. ``summary.txt`` holds the key figures in
+plain text for the command line.
 
 ``write_tour("tour-output")`` writes the report there and returns the path
 of its ``index.html``.
@@ -127,7 +128,7 @@ def bce_neuron() -> Drawing:
         f"Autograd gives δ = ∂L/∂z = {z.grad:.6f} at z; the hand formula σ(z) − y gives "
         f"{hand:.6f}: the σ'(z) = {a.data * (1 - a.data):.4f} of the sigmoid has cancelled."
     )
-    return Drawing("neuron_bce", loss, {"deltas": {z: hand}, "rankdir": "TB"}, caption)
+    return Drawing("neuron_bce", loss, {"deltas": {z: hand}}, caption)
 
 
 def softmax_cross_entropy() -> Drawing:
@@ -145,48 +146,53 @@ def softmax_cross_entropy() -> Drawing:
         f"({_numbers(z.grad for z in logits)}); the hand formula p − onehot(y) gives "
         f"({_numbers(hand)})."
     )
-    return Drawing("softmax_cross_entropy", loss,
-                   {"deltas": dict(zip(logits, hand)), "rankdir": "TB"}, caption)
+    return Drawing("softmax_cross_entropy", loss, {"deltas": dict(zip(logits, hand))}, caption)
 
 
 def _numbers(xs) -> str:
     return ", ".join(f"{x:.4f}" for x in xs)
 
 
+_GRAPHS_TITLE = "Expression graphs, with the deltas derived by hand"
+
+
 def graphs_section(out: Path) -> Section:
     drawings = [tanh_neuron(), bce_neuron(), softmax_cross_entropy()]
-    intro = (
-        "<p>Three expressions after <code>backward()</code>, drawn by <code>draw_dot</code>. "
-        "Each box is a Value: its label, data and grad (∂ of the output with respect to "
-        "it); inputs and parameters are blue, the output amber, and each ellipse is an "
-        "operation. Where a loss follows an activation, the pre-activation node also shows "
-        "the δ derived by hand next to autograd's, green when they agree.</p>"
-    )
+    # top to bottom: each graph then fits the page's width at full size
+    dots = [draw_dot(d.root, rankdir="TB", **d.options) for d in drawings]
     try:
-        for d in drawings:
-            dot = draw_dot(d.root, **d.options)
+        for d, dot in zip(drawings, dots):
             for suffix in (".svg", ".png"):
                 render(dot, out / f"{d.name}{suffix}")
     except GraphvizNotFoundError as missing:
-        return _graphs_without_dot(out, drawings, intro, missing)
+        for d, dot in zip(drawings, dots):
+            render(dot, out / f"{d.name}.gv")
+        return _graphs_without_dot(drawings, missing)
     svgs = ", ".join(f'<a href="{d.name}.svg">{d.name}.svg</a>' for d in drawings)
     return Section(
-        "Expression graphs, with the deltas derived by hand",
-        intro + f"<p>Each is also saved as SVG, which zooms without blurring: {svgs}.</p>",
+        _GRAPHS_TITLE,
+        _GRAPHS_INTRO + f"<p>Each is also saved as SVG, which zooms without blurring: {svgs}.</p>",
         [(f"{d.name}.png", d.caption) for d in drawings],
         summary=[f"graphs: {_delta_line(drawings)}"],
         files=[f"{d.name}.svg" for d in drawings],
     )
 
 
-def _graphs_without_dot(out: Path, drawings, intro: str, missing: Exception) -> Section:
-    sources = []
-    for d in drawings:
-        render(draw_dot(d.root, **d.options), out / f"{d.name}.gv")
-        sources.append(f"{d.name}.gv")
+_GRAPHS_INTRO = (
+    "<p>Three expressions after <code>backward()</code>, drawn by <code>draw_dot</code>. "
+    "Each box is a Value: its label, data and grad (∂ of the output with respect to it); "
+    "inputs and parameters are blue, the output amber, and each ellipse is an operation. "
+    "Where a loss follows an activation, the pre-activation node also shows the δ derived "
+    "by hand next to autograd's, green when they agree.</p>"
+)
+
+
+def _graphs_without_dot(drawings: list[Drawing], missing: GraphvizNotFoundError) -> Section:
+    """The graphs' section when only their DOT source could be saved."""
+    sources = [f"{d.name}.gv" for d in drawings]
     links = ", ".join(f'<a href="{name}">{name}</a>' for name in sources)
     text = (
-        f"{intro}<p><strong>No images here:</strong> {html.escape(str(missing))}</p>"
+        f"{_GRAPHS_INTRO}<p><strong>No images here:</strong> {html.escape(str(missing))}</p>"
         f"<p>The DOT source of each graph was saved instead ({links}); after installing "
         f"Graphviz, <code>dot -Tsvg NAME.gv -o NAME.svg</code> draws one, or run the tour "
         f"again.</p><ul>"
@@ -194,12 +200,12 @@ def _graphs_without_dot(out: Path, drawings, intro: str, missing: Exception) -> 
         + "</ul>"
     )
     return Section(
-        "Expression graphs, with the deltas derived by hand",
+        _GRAPHS_TITLE,
         text,
         [],
         summary=[
             "graphs: Graphviz's dot was not found, so only the DOT source (.gv) was saved; "
-            "install Graphviz (e.g. apt-get install graphviz, brew install graphviz) for images",
+            "install Graphviz (apt-get install graphviz, brew install graphviz, ...) for images",
             f"graphs: {_delta_line(drawings)}",
         ],
         files=sources,
