@@ -97,7 +97,11 @@ def _labelled(value: Value, label: str) -> Value:
 
 
 def tanh_neuron() -> Drawing:
-    """micrograd's classic neuron o = tanh(x1·w1 + x2·w2 + b), labelled as in the lecture."""
+    """micrograd's classic neuron o = tanh(x1·w1 + x2·w2 + b), labelled as in the lecture.
+
+    >>> round(tanh_neuron().root.data, 4)  # 1/√2
+    0.7071
+    """
     x1, x2, w1, w2, b = (Value(v, label=k) for k, v in TANH_NEURON.items())
     x1w1 = _labelled(x1 * w1, "x1*w1")
     x2w2 = _labelled(x2 * w2, "x2*w2")
@@ -115,7 +119,12 @@ def tanh_neuron() -> Drawing:
 
 
 def bce_neuron() -> Drawing:
-    """A sigmoid neuron with its BCE: L = bce(σ(w·x + b), y), δ annotated at z."""
+    """A sigmoid neuron with its BCE: L = bce(σ(w·x + b), y), δ annotated at z.
+
+    >>> ((z, hand),) = bce_neuron().options["deltas"].items()
+    >>> z.label, round(z.grad, 4), round(hand, 4)  # autograd's δ, the hand-derived σ(z) − y
+    ('z', -0.6682, -0.6682)
+    """
     x, w, b, y = (Value(BCE_NEURON[k], label=k) for k in ("x", "w", "b", "y"))
     z = _labelled(_labelled(w * x, "w*x") + b, "z")
     a = _labelled(z.sigmoid(), "a")
@@ -132,13 +141,17 @@ def bce_neuron() -> Drawing:
 
 
 def softmax_cross_entropy() -> Drawing:
-    """Cross-entropy over three logits: L = cross_entropy([z1, z2, z3], target)."""
+    """Cross-entropy over three logits: L = cross_entropy([z1, z2, z3], target).
+
+    >>> [round(hand, 4) for hand in softmax_cross_entropy().options["deltas"].values()]
+    [-0.341, 0.2424, 0.0986]
+    """
     logits = [Value(v, label=f"z{i}") for i, v in enumerate(SOFTMAX["logits"], start=1)]
     target = SOFTMAX["target"]
     loss = _labelled(losses.cross_entropy(logits, target), "L")
     loss.backward()
     hand = deltas.output_delta("cross_entropy", "softmax", [z.data for z in logits], target)
-    p = [d + (i == target) for i, d in enumerate(hand)]
+    p = [q.data for q in losses.softmax([z.data for z in logits])]
     caption = (
         f"Softmax cross-entropy over logits ({_numbers(z.data for z in logits)}) with class "
         f"{target} (z{target + 1}): p = softmax(z) = ({_numbers(p)}), "

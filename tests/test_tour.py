@@ -1,6 +1,7 @@
 """``micrograd-xent tour`` end to end: the report, its files and its numbers."""
 
 import contextlib
+import doctest
 import io
 import json
 import math
@@ -142,6 +143,11 @@ def values_by_label(root):
     return found
 
 
+def test_the_drawings_docstring_examples_run():
+    result = doctest.testmod(tour_module)
+    assert result.attempted >= 3 and result.failed == 0
+
+
 def test_tanh_neuron_has_micrograds_labels_and_gradients():
     drawing = tour_module.tanh_neuron()
     v = values_by_label(drawing.root)
@@ -150,7 +156,8 @@ def test_tanh_neuron_has_micrograds_labels_and_gradients():
     o = math.tanh(x1 * w1 + x2 * w2 + b)
     assert o == pytest.approx(1 / math.sqrt(2))  # the lecture's choice of b
     dn = 1 - o * o
-    for label, grad in {"x1": w1 * dn, "w1": x1 * dn, "x2": w2 * dn, "w2": x2 * dn, "b": dn}.items():
+    expected = {"x1": w1 * dn, "w1": x1 * dn, "x2": w2 * dn, "w2": x2 * dn, "b": dn}
+    for label, grad in expected.items():
         assert v[label].grad == pytest.approx(grad, abs=1e-12)
 
 
