@@ -1,9 +1,10 @@
 """The report ``micrograd-xent tour`` writes: plots, tables and an ``index.html``.
 
-Each section runs its experiment (from ``experiments``), saves its figures as
-PNG next to the index, and returns the HTML that shows them with a sentence or
-two; every number in that text is taken from the run. ``summary.txt`` holds
-the key figures in plain text for the command line.
+Each section draws its graphs (``graph``), runs its comparison (``compare``)
+or experiment (``experiments``), saves its figures as PNG next to the index,
+and returns the HTML that shows them with a sentence or two; every number in
+that text is taken from the run. ``summary.txt`` holds the key figures in
+plain text for the command line.
 
 ``write_tour("tour-output")`` writes the report there and returns the path
 of its ``index.html``.
@@ -21,7 +22,10 @@ from typing import Callable, Optional
 # the tour inside Jupyter leaves the notebook's inline plots alone.
 from matplotlib.figure import Figure
 
+from . import compare, deltas, losses
 from . import experiments as ex
+from .engine import Value
+from .graph import GraphvizNotFoundError, draw_dot, render
 
 Progress = Callable[[str], None]
 
@@ -29,14 +33,15 @@ Progress = Callable[[str], None]
 @dataclass
 class Section:
     """What a section adds to the report, shown in this order: a title, a
-    paragraph of HTML, figures as (file name, caption), an HTML table; and the
-    lines it adds to summary.txt."""
+    paragraph of HTML, figures as (file name, caption), an HTML table; the
+    lines it adds to summary.txt, and the files it writes besides its figures."""
 
     title: str
     text: str
     figures: list[tuple[str, str]]
     table: str = ""
     summary: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
 
 def write_tour(out_dir, progress: Optional[Progress] = None) -> Path:
@@ -54,9 +59,9 @@ def write_tour(out_dir, progress: Optional[Progress] = None) -> Path:
         section = make(out)
         if section is not None:
             sections.append(section)
-    figures = [name for s in sections for name, _ in s.figures]
+    files = [name for s in sections for name in [f for f, _ in s.figures] + s.files]
     summary = [line for s in sections for line in s.summary]
-    summary.append(f"wrote index.html, summary.txt and {', '.join(figures)}")
+    summary.append(f"wrote index.html, summary.txt and {', '.join(files)}")
     (out / "summary.txt").write_text("\n".join(summary) + "\n", encoding="utf-8")
     index = out / "index.html"
     index.write_text(_page(sections), encoding="utf-8")
@@ -67,21 +72,221 @@ def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-# --- sections still to come --------------------------------------------------------
+# --- the expression graphs ---------------------------------------------------------
+
+# micrograd's lecture neuron: b is chosen so that n = 0.8813…, tanh(n) = 1/√2
+TANH_NEURON = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+BCE_NEURON = {"x": 1.5, "w": -0.8, "b": 0.5, "y": 1.0}
+SOFTMAX = {"logits": (2.0, 1.0, 0.1), "target": 0}
 
 
-def graphs_section(out: Path) -> Optional[Section]:
-    """PLACE FOR THE GRAPHS (issue 6, graph.py): render the tanh neuron, the
-    sigmoid neuron with BCE and softmax cross-entropy to SVG and PNG with the
-    hand-derived deltas annotated, and return their <figure>s. None until then."""
-    return None
+@dataclass
+class Drawing:
+    """An expression after ``backward()``: its file name, root, how to draw it
+    (``draw_dot`` options) and a caption quoting its numbers."""
+
+    name: str
+    root: Value
+    options: dict
+    caption: str
 
 
-def comparison_section(out: Path) -> Optional[Section]:
-    """PLACE FOR THE COMPARISON TABLES (issue 5, compare.py): autograd vs
-    hand-derived vs finite differences for every loss/activation pair, output
-    and hidden layers, as HTML tables. None until then."""
-    return None
+def _labelled(value: Value, label: str) -> Value:
+    value.label = label
+    return value
+
+
+def tanh_neuron() -> Drawing:
+    """micrograd's classic neuron o = tanh(x1·w1 + x2·w2 + b), labelled as in the lecture.
+
+    >>> round(tanh_neuron().root.data, 4)  # 1/√2
+    0.7071
+    """
+    x1, x2, w1, w2, b = (Value(v, label=k) for k, v in TANH_NEURON.items())
+    x1w1 = _labelled(x1 * w1, "x1*w1")
+    x2w2 = _labelled(x2 * w2, "x2*w2")
+    x1w1x2w2 = _labelled(x1w1 + x2w2, "x1*w1 + x2*w2")
+    n = _labelled(x1w1x2w2 + b, "n")
+    o = _labelled(n.tanh(), "o")
+    o.backward()
+    caption = (
+        f"micrograd's neuron o = tanh(n) = {o.data:.4f}. Each edge carries its local "
+        f"derivative; multiplying along the path from x1 gives x1.grad = w1 · (1 − o²) = "
+        f"{w1.data:g} · {n.grad:.4f} = {x1.grad:.4f}, and w2.grad = x2 · {n.grad:.4f} = "
+        f"{w2.grad:.4f} because x2 = {x2.data:g}."
+    )
+    return Drawing("neuron_tanh", o, {"edge_labels": True}, caption)
+
+
+def bce_neuron() -> Drawing:
+    """A sigmoid neuron with its BCE: L = bce(σ(w·x + b), y), δ annotated at z.
+
+    >>> ((z, hand),) = bce_neuron().options["deltas"].items()
+    >>> z.label, round(z.grad, 4), round(hand, 4)  # autograd's δ, the hand-derived σ(z) − y
+    ('z', -0.6682, -0.6682)
+    """
+    x, w, b, y = (Value(BCE_NEURON[k], label=k) for k in ("x", "w", "b", "y"))
+    z = _labelled(_labelled(w * x, "w*x") + b, "z")
+    a = _labelled(z.sigmoid(), "a")
+    loss = _labelled(losses.bce(a, y), "L")
+    loss.backward()
+    hand = deltas.output_delta("bce", "sigmoid", [z.data], [y.data])[0]
+    caption = (
+        f"A sigmoid neuron a = σ(z) = {a.data:.4f} with target y = {y.data:g} and "
+        f"L = bce(a, y) = {loss.data:.4f}, the loss written only as logs, products and sums. "
+        f"Autograd gives δ = ∂L/∂z = {z.grad:.6f} at z; the hand formula σ(z) − y gives "
+        f"{hand:.6f}: the σ'(z) = {a.data * (1 - a.data):.4f} of the sigmoid has cancelled."
+    )
+    return Drawing("neuron_bce", loss, {"deltas": {z: hand}}, caption)
+
+
+def softmax_cross_entropy() -> Drawing:
+    """Cross-entropy over three logits: L = cross_entropy([z1, z2, z3], target).
+
+    >>> [round(hand, 4) for hand in softmax_cross_entropy().options["deltas"].values()]
+    [-0.341, 0.2424, 0.0986]
+    """
+    logits = [Value(v, label=f"z{i}") for i, v in enumerate(SOFTMAX["logits"], start=1)]
+    target = SOFTMAX["target"]
+    loss = _labelled(losses.cross_entropy(logits, target), "L")
+    loss.backward()
+    hand = deltas.output_delta("cross_entropy", "softmax", [z.data for z in logits], target)
+    p = [q.data for q in losses.softmax([z.data for z in logits])]
+    caption = (
+        f"Softmax cross-entropy over logits ({_numbers(z.data for z in logits)}) with class "
+        f"{target} (z{target + 1}): p = softmax(z) = ({_numbers(p)}), "
+        f"L = −log p{target + 1} = {loss.data:.4f}. Autograd's δ at the logits is "
+        f"({_numbers(z.grad for z in logits)}); the hand formula p − onehot(y) gives "
+        f"({_numbers(hand)})."
+    )
+    return Drawing("softmax_cross_entropy", loss, {"deltas": dict(zip(logits, hand))}, caption)
+
+
+def _numbers(xs) -> str:
+    return ", ".join(f"{x:.4f}" for x in xs)
+
+
+_GRAPHS_TITLE = "Expression graphs, with the deltas derived by hand"
+
+
+def graphs_section(out: Path) -> Section:
+    drawings = [tanh_neuron(), bce_neuron(), softmax_cross_entropy()]
+    # top to bottom: each graph then fits the page's width at full size
+    dots = [draw_dot(d.root, rankdir="TB", **d.options) for d in drawings]
+    try:
+        for d, dot in zip(drawings, dots):
+            for suffix in (".svg", ".png"):
+                render(dot, out / f"{d.name}{suffix}")
+    except GraphvizNotFoundError as missing:
+        for d, dot in zip(drawings, dots):
+            render(dot, out / f"{d.name}.gv")
+        return _graphs_without_dot(drawings, missing)
+    svgs = ", ".join(f'<a href="{d.name}.svg">{d.name}.svg</a>' for d in drawings)
+    return Section(
+        _GRAPHS_TITLE,
+        _GRAPHS_INTRO + f"<p>Each is also saved as SVG, which zooms without blurring: {svgs}.</p>",
+        [(f"{d.name}.png", d.caption) for d in drawings],
+        summary=[f"graphs: {_delta_line(drawings)}"],
+        files=[f"{d.name}.svg" for d in drawings],
+    )
+
+
+_GRAPHS_INTRO = (
+    "<p>Three expressions after <code>backward()</code>, drawn by <code>draw_dot</code>. "
+    "Each box is a Value: its label, data and grad (∂ of the output with respect to it); "
+    "inputs and parameters are blue, the output amber, and each ellipse is an operation. "
+    "Where a loss follows an activation, the pre-activation node also shows the δ derived "
+    "by hand next to autograd's, green when they agree.</p>"
+)
+
+
+def _graphs_without_dot(drawings: list[Drawing], missing: GraphvizNotFoundError) -> Section:
+    """The graphs' section when only their DOT source could be saved."""
+    sources = [f"{d.name}.gv" for d in drawings]
+    links = ", ".join(f'<a href="{name}">{name}</a>' for name in sources)
+    text = (
+        f"{_GRAPHS_INTRO}<p><strong>No images here:</strong> {html.escape(str(missing))}</p>"
+        f"<p>The DOT source of each graph was saved instead ({links}); after installing "
+        f"Graphviz, <code>dot -Tsvg NAME.gv -o NAME.svg</code> draws one, or run the tour "
+        f"again.</p><ul>"
+        + "".join(f"<li>{html.escape(d.caption)}</li>" for d in drawings)
+        + "</ul>"
+    )
+    return Section(
+        _GRAPHS_TITLE,
+        text,
+        [],
+        summary=[
+            "graphs: Graphviz's dot was not found, so only the DOT source (.gv) was saved; "
+            "install Graphviz (apt-get install graphviz, brew install graphviz, ...) for images",
+            f"graphs: {_delta_line(drawings)}",
+        ],
+        files=sources,
+    )
+
+
+def _delta_line(drawings: list[Drawing]) -> str:
+    """Autograd's δ beside the hand-derived one, for every annotated node."""
+    pairs = [(node, hand) for d in drawings for node, hand in d.options.get("deltas", {}).items()]
+    worst = max(abs(node.grad - hand) for node, hand in pairs)
+    return f"{len(pairs)} deltas annotated, max |autograd − hand| {worst:.1e}"
+
+
+# --- autograd vs hand-derived vs finite differences ----------------------------------
+
+
+# three outputs, not two: with n = 2 the mean (1/n)Σ equals the quadratic ½Σ and
+# mse's 2/n factor would go unchecked
+COMPARISON = {"layers": (2, 3, 3), "hidden_activation": "sigmoid", "seed": 0}
+
+
+def comparison_section(out: Path) -> Section:
+    reports = compare.compare_all(**COMPARISON)
+    (out / "compare.json").write_text(compare.render(reports, "json") + "\n", encoding="utf-8")
+    (out / "compare.md").write_text(compare.render(reports, "markdown") + "\n", encoding="utf-8")
+    line = compare.summary(reports)
+    layers = COMPARISON["layers"]
+    text = (
+        f"<p>One small network with random weights (layers {'-'.join(map(str, layers))}, "
+        f"{COMPARISON['hidden_activation']} hidden layer, seed {COMPARISON['seed']}) for "
+        f"every loss and output activation that has a hand-derived δ_L. Each gradient is "
+        f"found three ways: <code>backward()</code> on the forward-only loss, the textbook "
+        f"recursion in <code>deltas.backprop</code>, and central finite differences of the "
+        f"loss. Layers are numbered as in Nielsen's book: layer 1 is the input (it has no "
+        f"weights), layer {len(layers)} the output, and those between are hidden, so the "
+        f"hidden rows check BP2 and the output rows the loss's own δ_L. In each row δ is "
+        f"∂C/∂z of one neuron, b and w[k] the gradients of its bias and of its weight from "
+        f"input k; |diff| is the spread of the three values.</p>"
+        f"<p><strong>{html.escape(line)}</strong></p>"
+        f'<p>Every row is also in <a href="compare.md">compare.md</a> and '
+        f'<a href="compare.json">compare.json</a>; below, one summary line per pair, and '
+        f"each pair's full table when opened.</p>"
+    )
+    overview = _table(
+        ["loss + output activation", "rows", "max |autograd − hand|", "max |diff|", "verdict"],
+        [[f"{r.loss} + {r.activation}", str(len(r.rows)), f"{r.max_autograd_vs_hand:.1e}",
+          f"{r.max_diff:.1e}", "ok" if r.ok else "DISAGREE"] for r in reports],
+    )
+    details = "".join(
+        f"<details><summary>{html.escape(r.title())}: {html.escape(r.verdict())}</summary>\n"
+        + _table(
+            ["layer", "neuron", "parameter", "autograd", "hand-derived", "finite difference",
+             "|diff|", "ok"],
+            [[str(row.layer), str(row.neuron), row.parameter, f"{row.autograd:.10f}",
+              f"{row.hand_derived:.10f}", f"{row.finite_difference:.10f}", f"{row.diff:.1e}",
+              "ok" if row.ok else "FAIL"] for row in r.rows],
+        )
+        + "</details>\n"
+        for r in reports
+    )
+    return Section(
+        "Autograd vs the hand-derived deltas vs finite differences",
+        text,
+        [],
+        overview + details,
+        summary=[f"compare: {line}"],
+        files=["compare.json", "compare.md"],
+    )
 
 
 # --- the learning slowdown ------------------------------------------------------------
