@@ -116,9 +116,10 @@ def _add_compare(commands) -> None:
     compare.add_argument(
         "--layers",
         type=_layer_sizes,
-        default=(2, 3, 2),
+        default=(2, 3, 3),
         metavar="N,N,...",
-        help="layer sizes from input to output (default: 2,3,2)",
+        help="layer sizes from input to output (default: 2,3,3: with three outputs the "
+        "mse delta 2/n differs from the quadratic cost's, so a swap would show)",
     )
     compare.add_argument(
         "--seed", type=int, default=0, help="seed of the random weights (default: 0)"

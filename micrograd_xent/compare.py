@@ -210,7 +210,7 @@ def compare(
     loss: str = "bce",
     activation: str = "sigmoid",
     hidden_activation: str = "sigmoid",
-    layers: Sequence[int] = (2, 3, 2),
+    layers: Sequence[int] = (2, 3, 3),
     seed: int = 0,
 ) -> Report:
     """Every δ and parameter gradient of one random network, three ways.
@@ -243,7 +243,7 @@ def compare(
 
 
 def compare_all(
-    layers: Sequence[int] = (2, 3, 2),
+    layers: Sequence[int] = (2, 3, 3),
     hidden_activation: str = "sigmoid",
     seed: int = 0,
     *,

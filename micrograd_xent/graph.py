@@ -187,7 +187,11 @@ def _record(node: Value, is_root: bool, hand_delta: Optional[float]) -> str:
 
 
 def _op_text(node: Value) -> str:
-    """The op, with the plain number the engine folded into it: "* 3", "1 - x"."""
+    """The op, with the plain number the engine folded into it: "* 3", "- 2", "1 -".
+
+    A constant left of - or / stands before the op ("1 -" is 1 minus the input),
+    with no letter for the input that a reader could take for a labelled leaf.
+    """
     op, parents = node._op, node._prev
     if op == "+":
         total = 0.0
@@ -201,9 +205,9 @@ def _op_text(node: Value) -> str:
     if op == "*":
         return f"* {_constant(local)}"
     if op == "-":
-        return f"- {_constant(x - out)}" if local > 0 else f"{_constant(out + x)} - x"
+        return f"- {_constant(x - out)}" if local > 0 else f"{_constant(out + x)} -"
     if x != 0.0 and local == -out / x:  # c / x: the engine stored -out/x
-        return f"{_constant(out * x)} / x"
+        return f"{_constant(out * x)} /"
     return f"/ {_constant(1.0 / local)}"
 
 

@@ -28,7 +28,7 @@ def test_no_options_prints_every_pair_then_a_summary_and_exits_0(capsys):
     status, out, err = run(capsys)
     lines = out.splitlines()
     assert status == 0 and err == ""
-    titles = [line for line in lines if line.endswith("sigmoid hidden, layers 2-3-2, seed 0")]
+    titles = [line for line in lines if line.endswith("sigmoid hidden, layers 2-3-3, seed 0")]
     assert len(titles) == PAIR_COUNT
     assert lines[-1].startswith(f"ok: {PAIR_COUNT} pairs")
     assert max(len(line) for line in lines) <= 100
