@@ -132,7 +132,8 @@ def draw_dot(
             for parent, local in zip(node._prev, node._local):
                 dot.edge(names[parent], op, label=_number(local) if edge_labels else None)
         dot.edge(op, name)
-    caption = _caption(edge_labels, bool(deltas), len(shown), len(depths))
+    cut_deltas = sum(1 for node in deltas if depth is not None and depths[node] > depth)
+    caption = _caption(edge_labels, bool(deltas), len(shown), len(depths), cut_deltas)
     if caption:
         dot.attr(label=caption, labelloc="b", fontname=_FONT, fontsize="10")
     return dot
@@ -220,10 +221,12 @@ def _constant(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _caption(edge_labels: bool, deltas: bool, shown: int, total: int) -> str:
+def _caption(edge_labels: bool, deltas: bool, shown: int, total: int, cut_deltas: int) -> str:
     notes = []
     if shown < total:
         notes.append(f"showing the {shown} of {total} Values nearest the output")
+    if cut_deltas:
+        notes.append(f"{cut_deltas} Value(s) with a hand-derived δ lie beyond this depth")
     if edge_labels:
         notes.append("edge label: local derivative ∂out/∂in")
     if deltas:

@@ -233,3 +233,11 @@ def test_without_dot_the_source_can_still_be_saved(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     path = render(Value(1.0, label="x"), tmp_path / "graph.dot")
     assert "<b>x</b>" in path.read_text(encoding="utf-8")
+
+
+def test_a_delta_on_a_node_cut_off_by_depth_is_reported_in_the_caption():
+    z = Value(0.5, label="z")
+    loss = ((z.sigmoid() - 1.0) ** 2).tanh()
+    loss.backward()
+    dot = draw_dot(loss, depth=1, deltas={z: 0.0})
+    assert "1 Value(s) with a hand-derived δ lie beyond this depth" in dot.source
