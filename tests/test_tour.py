@@ -1,7 +1,6 @@
 """``micrograd-xent tour`` end to end: the report, its files and its numbers."""
 
 import contextlib
-import doctest
 import io
 import json
 import math
@@ -141,11 +140,6 @@ def values_by_label(root):
             found[node.label] = node
         stack.extend(node._prev)
     return found
-
-
-def test_the_drawings_docstring_examples_run():
-    result = doctest.testmod(tour_module)
-    assert result.attempted >= 3 and result.failed == 0
 
 
 def test_tanh_neuron_has_micrograds_labels_and_gradients():
