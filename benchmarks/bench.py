@@ -172,11 +172,17 @@ def check_agreement(X: list, Y: list) -> None:
 # --- measuring ----------------------------------------------------------------
 
 
-def timed(fn) -> float:
-    gc.collect()  # no engine pays for another's garbage
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def timed(fn, collector: bool = True) -> float:
+    """Seconds fn takes, after a full collection so no engine pays for another's garbage."""
+    gc.collect()
+    if not collector:
+        gc.disable()
+    try:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
 
 
 def summary(times: list[float]) -> tuple[float, float, float]:
@@ -205,8 +211,9 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 # --- 1. MLP step ----------------------------------------------------------------
 
 
-def bench_mlp(sizes: list[int], reps: int) -> str:
-    rows = []
+def bench_mlp(sizes: list[int], reps: int) -> tuple[str, dict]:
+    """The table, and the median times at each N by engine."""
+    rows, medians = [], {}
     for n in sizes:
         X, Y = two_moons(n)
         check_agreement(X, Y)
@@ -223,7 +230,7 @@ def bench_mlp(sizes: list[int], reps: int) -> str:
             progress(f"  MLP step N={n}: repetition {rep + 1}/{reps}")
             for name, step in steps.items():
                 times[name].append(timed(step))
-        med = {name: statistics.median(t) for name, t in times.items()}
+        med = medians[n] = {name: statistics.median(t) for name, t in times.items()}
         mg = times.get("micrograd")
         rows.append([
             str(n),
@@ -233,11 +240,9 @@ def bench_mlp(sizes: list[int], reps: int) -> str:
             f"{med['xent'] / med['float']:.1f}×",
             f"{med['micrograd'] / med['xent']:.1f}×" if mg else "—",
         ])
-    return table(
-        ["N", "hand-written floats", "micrograd_xent", "micrograd 0.1.0",
-         "xent / floats", "micrograd / xent"],
-        rows,
-    )
+    header = ["N", "hand-written floats", "micrograd_xent", "micrograd 0.1.0",
+              "xent / floats", "micrograd / xent"]
+    return table(header, rows), medians
 
 
 # --- 2. deep chain ----------------------------------------------------------------
@@ -250,63 +255,83 @@ def chain(make, depth: int):
     return x
 
 
-def bench_chain(depths: list[int], reps: int) -> str:
-    rows = []
+def bench_chain(depths: list[int], reps: int) -> tuple[str, dict]:
+    """The table, and micrograd_xent's median backward time per node at each D.
+
+    The build is timed twice: as users run it, and with the cyclic collector
+    off, which shows how much of its growth with D is the collector scanning
+    the ever larger graph rather than the engine's own work.
+    """
     engines = [("micrograd_xent", Value)]
     if micrograd:
         engines.append(("micrograd", micrograd.engine.Value))
-    failed = set()
+    rows, backward, failed = [], {}, set()
     for depth in depths:
         nodes = 2 * depth  # one * and one + per step
         for name, make in engines:
             if name in failed:
-                rows.append([f"{depth:.0e}", name, "skipped: RecursionError at a smaller D", "", ""])
+                rows.append([f"{depth:.0e}", name, "not run: RecursionError at a smaller D", "", "", ""])
                 continue
-            build, back, error = [], [], ""
+            build, build_gc_off, back, error = [], [], [], ""
             for rep in range(reps):
                 progress(f"  chain D={depth:.0e} {name}: repetition {rep + 1}/{reps}")
-                box = []
-                build.append(timed(lambda: box.append(chain(make, depth))))
+                graph = []
+                build_gc_off.append(timed(lambda: graph.append(chain(make, depth)), collector=False))
+                graph.clear()
+                build.append(timed(lambda: graph.append(chain(make, depth))))
                 try:
-                    back.append(timed(box[0].backward))
+                    back.append(timed(graph[0].backward))
                 except RecursionError:
                     error = "RecursionError"
                     failed.add(name)
                     break
                 finally:
-                    del box
-                    gc.collect()
+                    graph.clear()
+            if not error and name == "micrograd_xent":
+                backward[depth] = statistics.median(back) / nodes
             rows.append([
                 f"{depth:.0e}",
                 name,
                 fmt_spread(build, nodes),
+                fmt_spread(build_gc_off, nodes),
                 error or fmt_spread(back, nodes),
-                error or fmt(statistics.median(build) + statistics.median(back)),
+                f"{backward[depth] / backward[depths[0]]:.2f}×" if name == "micrograd_xent" else "",
             ])
-    return table(["D", "engine", "build per node", "backward per node", "total (median)"], rows)
+    header = ["D", "engine", "build per node", "build, gc off", "backward per node",
+              f"backward vs D={depths[0]:.0e}"]
+    return table(header, rows), backward
 
 
 # --- 3. memory --------------------------------------------------------------------
 
 
-def held_bytes(make, depth: int) -> tuple[float, str]:
-    """Bytes per chain step held by the graph, before and after backward."""
+def held_bytes(make, depth: int) -> tuple[int, int | None]:
+    """Bytes held by a chain's graph, before and after backward (None: it failed)."""
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     root = chain(make, depth)
-    before = (tracemalloc.get_traced_memory()[0] - base) / depth
+    before = tracemalloc.get_traced_memory()[0] - base
     try:
         root.backward()
-        after = f"{(tracemalloc.get_traced_memory()[0] - base) / depth:.0f}"
+        after = tracemalloc.get_traced_memory()[0] - base
     except RecursionError:
-        after = "RecursionError"
+        after = None
     tracemalloc.stop()
     return before, after
 
 
-def freed_by_refcount(make, depth: int) -> tuple[str, int]:
-    """Drop a graph with the cyclic collector off: is its memory returned at once?"""
+def bytes_per_step(make, depth: int) -> tuple[float, float | None]:
+    """What one more chain step holds: the growth from D to 2D steps, over D,
+    so that what does not grow with D (the leaf, the root) is left out."""
+    small, large = held_bytes(make, depth), held_bytes(make, 2 * depth)
+    per_step = [None if a is None else (b - a) / depth for a, b in zip(small, large)]
+    return per_step[0], per_step[1]
+
+
+def freed_by_refcount(make, depth: int) -> tuple[float, int]:
+    """Drop a graph with the cyclic collector off: bytes per step still held,
+    and how many objects gc.collect() then finds."""
     gc.collect()
     gc.disable()
     try:
@@ -318,29 +343,54 @@ def freed_by_refcount(make, depth: int) -> tuple[str, int]:
         except RecursionError:
             pass
         del root
-        left = tracemalloc.get_traced_memory()[0] - base
+        left = (tracemalloc.get_traced_memory()[0] - base) / depth
         tracemalloc.stop()
-        found = gc.collect()
+        return left, gc.collect()
     finally:
         gc.enable()
-    return f"{left / depth:.0f} bytes/step still held", found
 
 
-def bench_memory(depth: int) -> str:
-    rows = []
+def bench_memory(depth: int) -> tuple[str, dict]:
+    """The table, and micrograd_xent's (before, after, left, found)."""
     engines = [("micrograd_xent", Value)]
     if micrograd:
         engines.append(("micrograd", micrograd.engine.Value))
+    rows, results = [], {}
     for name, make in engines:
         progress(f"  memory D={depth:.0e} {name}")
-        before, after = held_bytes(make, depth)
+        before, after = bytes_per_step(make, depth)
         left, found = freed_by_refcount(make, depth)
-        rows.append([name, f"{before:.0f}", after, left, str(found)])
-    return table(
-        ["engine", "bytes/step before backward", "after backward",
-         "after del, gc off", "gc.collect() then finds"],
-        rows,
-    )
+        results[name] = before, after, left, found
+        rows.append([name, f"{before:.1f}", "RecursionError" if after is None else f"{after:.1f}",
+                     f"{left:.1f}", str(found)])
+    header = ["engine", "per step", "after backward", "left after del, gc off", "gc.collect() then finds"]
+    return table(header, rows), results["micrograd_xent"]
+
+
+def targets(mlp: dict, backward: dict, memory: tuple) -> str:
+    """Issue 4's targets, each with its number from this run."""
+    lines = []
+
+    def check(ok: bool, text: str) -> None:
+        lines.append(f"- [{'x' if ok else ' '}] {text}")
+
+    if 64 in mlp:
+        m = mlp[64]
+        ratio = m["xent"] / m["float"]
+        check(ratio <= 8, f"MLP step N=64 ≤ 8× the hand-written float step: {ratio:.1f}×")
+        if "micrograd" in m:
+            ratio = m["micrograd"] / m["xent"]
+            check(ratio >= 15, f"MLP step N=64 ≥ 15× faster than micrograd: {ratio:.1f}×")
+    small, large = 10**3, max(backward)
+    ratio = backward[large] / backward[small]
+    check(ratio <= 1.5, f"backward per node at D={large:.0e} within 1.5× of D={small:.0e}: {ratio:.2f}×")
+    before, after, left, found = memory
+    check(max(before, after) <= 400,
+          f"≤ 400 bytes per chain step: {before:.0f} before backward, {after:.0f} after")
+    check(found == 0 and left < 0.01 * before,
+          f"a dropped graph is freed by reference counting: {left:.1f} bytes/step left, "
+          f"gc.collect() finds {found}")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -349,21 +399,26 @@ def main() -> None:
     args = parser.parse_args()
     if micrograd is None:
         print("micrograd is not installed; to compare with it: pip install -e '.[bench]'")
-    mlp_sizes, mlp_reps = ([16, 64], 3) if args.quick else ([16, 64, 256], 7)
-    depths = [10**2, 10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
+    mlp_sizes, mlp_reps = ([16, 64], 5) if args.quick else ([16, 64, 256], 11)
+    depths = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
     chain_reps = 3 if args.quick else 5
 
     progress("MLP step")
-    mlp = bench_mlp(mlp_sizes, mlp_reps)
+    mlp, mlp_medians = bench_mlp(mlp_sizes, mlp_reps)
     progress("deep chain")
-    deep = bench_chain(depths, chain_reps)
+    deep, backward = bench_chain(depths, chain_reps)
     progress("memory")
-    memory = bench_memory(10**5)
+    memory, memory_numbers = bench_memory(10**5)
 
-    print(f"Python {sys.version.split()[0]}; median (min–max) of {mlp_reps} repetitions")
-    print(f"\nOne SGD step of MLP(2, [16, 16, 1]), mse, over N two-moons points\n\n{mlp}")
-    print(f"\nChain x = x*1.0001 + 0.001, D steps (2D nodes), median (min–max) of {chain_reps}\n\n{deep}")
-    print(f"\nMemory of a 10^5-step chain (tracemalloc)\n\n{memory}")
+    print(f"Python {sys.version.split()[0]}; times are median (min–max)")
+    print(f"\nOne SGD step of MLP(2, [16, 16, 1]), mse, over N two-moons points, {mlp_reps} repetitions\n")
+    print(mlp)
+    print(f"\nChain x = x*1.0001 + 0.001 of D steps (2D nodes), then backward, {chain_reps} repetitions\n")
+    print(deep)
+    print("\nMemory per chain step (tracemalloc: growth from 10^5 to 2·10^5 steps), bytes\n")
+    print(memory)
+    print("\nTargets\n")
+    print(targets(mlp_medians, backward, memory_numbers))
 
 
 if __name__ == "__main__":
