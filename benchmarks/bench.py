@@ -226,10 +226,12 @@ def bench_mlp(sizes: list[int], reps: int) -> tuple[str, dict]:
             model = engine_model(micrograd.nn.MLP, flat(W, B))
             steps["micrograd"] = lambda: engine_step(model, micrograd_loss, X, Y)
         times = {name: [] for name in steps}
+        names = list(steps)
         for rep in range(reps):
             progress(f"  MLP step N={n}: repetition {rep + 1}/{reps}")
-            for name, step in steps.items():
-                times[name].append(timed(step))
+            # rotate who goes first: no engine always runs in the heap the same other left behind
+            for name in names[rep % len(names):] + names[:rep % len(names)]:
+                times[name].append(timed(steps[name]))
         med = medians[n] = {name: statistics.median(t) for name, t in times.items()}
         mg = times.get("micrograd")
         rows.append([

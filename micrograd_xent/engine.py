@@ -234,7 +234,7 @@ class Value:
         self.grad = 1.0
         for node in reversed(order):
             grad, local = node.grad, node._local
-            i = 0  # a plain counter: zip() or enumerate() here cost half as much again
+            i = 0  # a plain counter: zip() or enumerate() here take 1.5–2× as long
             for parent in node._prev:
                 parent.grad += local[i] * grad
                 i += 1
@@ -243,9 +243,12 @@ class Value:
         """Interior nodes, parents before children, found without recursion so
         that graphs of any depth work.
 
-        A depth-first search on an explicit stack of nodes only: a node goes
+        A depth-first search on an explicit stack of nodes only (a stack of
+        iterators made the cyclic collector rescan deep graphs): a node goes
         back on the stack under a ``None`` marker, and when the marker comes
         up again all of its parents are in ``order``. Leaves are never pushed.
+        Parents are pushed last first, so they are explored first first, the
+        order a recursive search gives (the drawing lists inputs by it).
         """
         order: list[Value] = []
         visited: set[Value] = set()
@@ -258,7 +261,7 @@ class Value:
                 visited.add(node)
                 stack.append(node)
                 stack.append(None)
-                for parent in node._prev:
+                for parent in reversed(node._prev):
                     if parent._prev and parent not in visited:
                         stack.append(parent)
         return order
