@@ -26,10 +26,16 @@ from typing import Iterable, Union
 Number = Union[int, float]
 Operand = Union["Value", int, float]
 
+# Local derivatives that many nodes share: one tuple for all of them.
+_ZERO = (0.0,)
 _ONE = (1.0,)
 _PLUS = (1.0, 1.0)
 _MINUS = (1.0, -1.0)
 _NEG = (-1.0,)
+
+# What counts as a plain number. float and int come first because an exact
+# type check costs nanoseconds and the check against the Real ABC hundreds.
+_REAL = (float, int, Real)
 
 
 class Value:
@@ -45,7 +51,7 @@ class Value:
     __slots__ = ("data", "grad", "label", "_prev", "_local", "_op")
 
     def __init__(self, data: Number, label: str = "") -> None:
-        if not isinstance(data, Real) or isinstance(data, Value):
+        if not isinstance(data, _REAL) or isinstance(data, Value):
             raise TypeError(
                 f"Value() needs a real number, got {type(data).__name__} {data!r}"
             )
@@ -65,7 +71,7 @@ class Value:
     def __add__(self, other: Operand) -> Value:
         if isinstance(other, Value):
             return _result(self.data + other.data, (self, other), _PLUS, "+")
-        if isinstance(other, Real):
+        if isinstance(other, _REAL):
             return _result(self.data + float(other), (self,), _ONE, "+")
         return NotImplemented
 
@@ -74,12 +80,12 @@ class Value:
     def __sub__(self, other: Operand) -> Value:
         if isinstance(other, Value):
             return _result(self.data - other.data, (self, other), _MINUS, "-")
-        if isinstance(other, Real):
+        if isinstance(other, _REAL):
             return _result(self.data - float(other), (self,), _ONE, "-")
         return NotImplemented
 
     def __rsub__(self, other: Number) -> Value:
-        if isinstance(other, Real):
+        if isinstance(other, _REAL):
             return _result(float(other) - self.data, (self,), _NEG, "-")
         return NotImplemented
 
@@ -91,7 +97,7 @@ class Value:
             return _result(
                 self.data * other.data, (self, other), (other.data, self.data), "*"
             )
-        if isinstance(other, Real):
+        if isinstance(other, _REAL):
             other = float(other)
             return _result(self.data * other, (self,), (other,), "*")
         return NotImplemented
@@ -105,7 +111,7 @@ class Value:
                 raise ZeroDivisionError(f"/: division by zero: divisor is {_name(other)}")
             out = self.data / b
             return _result(out, (self, other), (1.0 / b, -out / b), "/")
-        if isinstance(other, Real):
+        if isinstance(other, _REAL):
             if other == 0:
                 raise ZeroDivisionError(f"/: division of {_name(self)} by the number 0")
             other = float(other)
@@ -113,7 +119,7 @@ class Value:
         return NotImplemented
 
     def __rtruediv__(self, other: Number) -> Value:
-        if isinstance(other, Real):
+        if isinstance(other, _REAL):
             b = self.data
             if b == 0.0:
                 raise ZeroDivisionError(f"/: division by zero: divisor is {_name(self)}")
@@ -125,7 +131,7 @@ class Value:
         base = self.data
         if isinstance(exponent, Value):
             return self._pow_value(exponent)
-        if not isinstance(exponent, Real):
+        if not isinstance(exponent, _REAL):
             return NotImplemented
         exponent = float(exponent)
         if base < 0.0 and not exponent.is_integer():
@@ -156,7 +162,7 @@ class Value:
         return _result(out, (self, exponent), (d_base, d_exponent), "**")
 
     def __rpow__(self, base: Number) -> Value:
-        if isinstance(base, Real):
+        if isinstance(base, _REAL):
             return Value(base) ** self
         return NotImplemented
 
@@ -192,8 +198,9 @@ class Value:
         return _result(s, (self,), (s * (1.0 - s),), "sigmoid")
 
     def relu(self) -> Value:
-        x = self.data
-        return _result(x if x > 0.0 else 0.0, (self,), (1.0 if x > 0.0 else 0.0,), "relu")
+        if self.data > 0.0:
+            return _result(self.data, (self,), _ONE, "relu")
+        return _result(0.0, (self,), _ZERO, "relu")
 
     @staticmethod
     def sum(terms: Iterable[Operand]) -> Value:
@@ -206,7 +213,7 @@ class Value:
         for term in terms:
             if isinstance(term, Value):
                 parents.append(term)
-            elif isinstance(term, Real):
+            elif isinstance(term, _REAL):
                 constant += float(term)
             else:
                 raise TypeError(f"Value.sum: cannot add {type(term).__name__} {term!r}")
@@ -228,28 +235,37 @@ class Value:
             node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
-            grad = node.grad
-            for parent, local in zip(node._prev, node._local):
-                parent.grad += local * grad
+            grad, local = node.grad, node._local
+            i = 0  # a plain counter: zip() or enumerate() here take 1.5–2× as long
+            for parent in node._prev:
+                parent.grad += local[i] * grad
+                i += 1
 
     def _topological_order(self) -> list[Value]:
         """Interior nodes, parents before children, found without recursion so
-        that graphs of any depth work."""
+        that graphs of any depth work.
+
+        A depth-first search on an explicit stack of nodes only (a stack of
+        iterators made the cyclic collector rescan deep graphs): a node goes
+        back on the stack under a ``None`` marker, and when the marker comes
+        up again all of its parents are in ``order``. Leaves are never pushed.
+        Parents are pushed last first, so they are explored first first, the
+        order a recursive search gives (the drawing lists inputs by it).
+        """
         order: list[Value] = []
-        visited = {self}
-        stack = [(self, iter(self._prev))]
+        visited: set[Value] = set()
+        stack: list[Value | None] = [self] if self._prev else []
         while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if parent not in visited:
-                    visited.add(parent)
-                    if parent._prev:
-                        stack.append((parent, iter(parent._prev)))
-                        break
-            else:
-                stack.pop()
-                if node._prev:
-                    order.append(node)
+            node = stack.pop()
+            if node is None:
+                order.append(stack.pop())
+            elif node not in visited:
+                visited.add(node)
+                stack.append(node)
+                stack.append(None)
+                for parent in reversed(node._prev):
+                    if parent._prev and parent not in visited:
+                        stack.append(parent)
         return order
 
 
