@@ -222,6 +222,31 @@ class Value:
             data += parent.data
         return _result(data, tuple(parents), (1.0,) * len(parents), "+")
 
+    @staticmethod
+    def dot(weights: Iterable[Operand], inputs: Iterable[Operand]) -> Value:
+        """Σ wᵢxᵢ as one node, with ∂/∂wᵢ = xᵢ and ∂/∂xᵢ = wᵢ: a neuron's weighted
+        sum costs one node instead of n products and a sum.
+
+        >>> w, x = [Value(2.0), Value(-1.0)], [3.0, Value(4.0)]
+        >>> z = Value.dot(w, x); z.backward()
+        >>> z.data, w[0].grad, x[1].grad
+        (2.0, 3.0, -1.0)
+        """
+        weights, inputs = list(weights), list(inputs)
+        if len(weights) != len(inputs):
+            raise ValueError(f"Value.dot: {len(weights)} weights but {len(inputs)} inputs")
+        parents, local, data = [], [], 0.0
+        for w, x in zip(weights, inputs):
+            w_data, x_data = _number("Value.dot", w), _number("Value.dot", x)
+            data += w_data * x_data
+            if isinstance(w, Value):
+                parents.append(w)
+                local.append(x_data)
+            if isinstance(x, Value):
+                parents.append(x)
+                local.append(w_data)
+        return _result(data, tuple(parents), tuple(local), "dot")
+
     # --- reverse mode ---------------------------------------------------------
 
     def backward(self) -> None:
@@ -282,6 +307,15 @@ def _result(data: float, prev: tuple, local: tuple, op: str) -> Value:
 
 
 _new_value = object.__new__
+
+
+def _number(op: str, x: Operand) -> float:
+    """The float in a Value or a plain number; anything else is a TypeError."""
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, _REAL):
+        return float(x)
+    raise TypeError(f"{op}: expected Values or numbers, got {type(x).__name__} {x!r}")
 
 
 def _name(node: Value) -> str:

@@ -59,8 +59,8 @@ class Neuron(Module):
     def __call__(self, x: Inputs) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        # one n-ary sum node, so a neuron costs n + 2 nodes rather than 2n + 1
-        z = Value.sum([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
+        # Σ wᵢxᵢ is one "dot" node: a neuron is 3 nodes (dot, + b, activation), not 2n + 2
+        z = Value.dot(self.w, x) + self.b
         return z if self.activation == "linear" else getattr(z, self.activation)()
 
     def parameters(self) -> list[Value]:
