@@ -128,36 +128,37 @@ class Value:
         return NotImplemented
 
     def __pow__(self, exponent: Operand) -> Value:
-        base = self.data
         if isinstance(exponent, Value):
-            return self._pow_value(exponent)
-        if not isinstance(exponent, _REAL):
-            return NotImplemented
-        exponent = float(exponent)
-        if base < 0.0 and not exponent.is_integer():
-            raise ValueError(
-                f"**: negative base {_name(self)} to the non-integer power {exponent:g}"
-            )
-        if base == 0.0 and exponent < 0.0:
-            raise ZeroDivisionError(f"**: zero base {_name(self)} to the negative power {exponent:g}")
-        if base == 0.0 and exponent < 1.0:
-            local = 0.0 if exponent == 0.0 else math.inf  # d/dx x^p at 0 for 0 < p < 1
-        else:
-            local = exponent * base ** (exponent - 1.0)
-        return _result(base**exponent, (self,), (local,), f"**{exponent:g}")
+            return self._power(exponent.data, exponent)
+        if isinstance(exponent, _REAL):
+            return self._power(float(exponent), None)
+        return NotImplemented
 
-    def _pow_value(self, exponent: Value) -> Value:
-        base, p = self.data, exponent.data
-        if base < 0.0:
+    def _power(self, p: float, exponent: Value | None) -> Value:
+        """x^p with ∂/∂x = p·x^(p−1); a Value exponent also gets ∂/∂p = x^p·ln x."""
+        base = self.data
+        power = f"{p:g}" if exponent is None else _name(exponent)
+        if base < 0.0 and exponent is not None:
             raise ValueError(
-                f"**: negative base {_name(self)} to a Value exponent: "
+                f"**: negative base {_name(self)} to the Value exponent {power}: "
                 "the derivative with respect to the exponent is not real"
             )
-        if base == 0.0 and p <= 0.0:
-            raise ZeroDivisionError(f"**: zero base {_name(self)} to the power {_name(exponent)}")
-        out = base**p
-        # at base 0 with 0 < p < 1 the slope p·0^(p−1) is inf, but float ** raises there
-        d_base = p * base ** (p - 1.0) if base > 0.0 or p >= 1.0 else math.inf
+        if base < 0.0 and not p.is_integer():
+            raise ValueError(f"**: negative base {_name(self)} to the non-integer power {power}")
+        if base == 0.0 and (p < 0.0 or p == 0.0 and exponent is not None):
+            raise ZeroDivisionError(f"**: zero base {_name(self)} to the power {power}")
+        try:
+            out = base**p
+            if base != 0.0 or p >= 1.0:
+                d_base = p * base ** (p - 1.0)
+            else:  # float ** raises for 0 to a negative power; the slope is 0 or inf
+                d_base = 0.0 if p == 0.0 else math.inf
+        except OverflowError:
+            raise OverflowError(
+                f"**: overflow: {_name(self)} to the power {power} is larger than the largest float"
+            ) from None
+        if exponent is None:
+            return _result(out, (self,), (d_base,), f"**{p:g}")
         d_exponent = out * math.log(base) if base > 0.0 else 0.0
         return _result(out, (self, exponent), (d_base, d_exponent), "**")
 

@@ -397,7 +397,17 @@ DOMAIN_ERRORS = [
     raises("negative ** 1/3", lambda: Value(-8.0) ** (1 / 3), ValueError, "**", "-8.0"),
     raises("negative ** Value", lambda: Value(-2.0, label="b") ** Value(0.5), ValueError, "**", "-2.0", "'b'"),
     raises("negative number ** Value", lambda: (-2.0) ** Value(0.5), ValueError, "**", "-2.0"),
+    raises("zero ** negative", lambda: Value(0.0, label="z") ** -1, ZeroDivisionError, "**", "0.0", "'z'"),
+    raises("pow overflow", lambda: Value(10.0, label="t") ** 400, OverflowError, "**", "10.0", "400", "'t'"),
+    raises("number ** Value overflow", lambda: 2 ** Value(2000.0), OverflowError, "**", "2000.0"),
 ]
+
+
+@pytest.mark.parametrize("p, slope", [(0, 0.0), (0.5, math.inf), (1, 1.0), (2, 0.0), (3, 0.0)])
+def test_power_at_zero_has_the_slope_of_x_to_the_p(p, slope):
+    x = Value(0.0)
+    (x**p).backward()
+    assert x.grad == slope
 
 
 @pytest.mark.parametrize("make, error, fragments", DOMAIN_ERRORS)
