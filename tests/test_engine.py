@@ -37,6 +37,13 @@ def total(terms):
     return Value.sum(terms) if any(isinstance(t, Value) for t in terms) else sum(terms)
 
 
+def dot(weights, inputs):
+    """Value.dot for Values; a plain sum of products for floats and tensors."""
+    if any(isinstance(t, Value) for t in weights + inputs):
+        return Value.dot(weights, inputs)
+    return sum(w * x for w, x in zip(weights, inputs))
+
+
 def engine_result(f, point):
     """f at point with the engine: (value, [∂f/∂xᵢ])."""
     xs = [Value(v) for v in point]
@@ -95,6 +102,8 @@ OPS = [
     case("relu(x), x > 0", lambda x: relu(x), 0.9),
     case("relu(x), x < 0", lambda x: relu(x), -0.9),
     case("Value.sum([x, y, 3, x])", lambda x, y: total([x, y, 3, x]), 0.4, -1.1),
+    case("Value.dot([x, y], [y, z])", lambda x, y, z: dot([x, y], [y, z]), 0.4, -1.1, 2.0),
+    case("Value.dot([x, 2, x], [3, y, x])", lambda x, y: dot([x, 2, x], [3, y, x]), 0.4, -1.1),
 ]
 
 
@@ -325,6 +334,16 @@ def test_an_operand_that_is_not_a_number_raises_type_error():
         Value(1.0) * [2.0]
     with pytest.raises(TypeError, match="Value.sum.*str"):
         Value.sum([Value(1.0), "2"])
+
+
+def test_dot_of_mismatched_lengths_is_a_value_error():
+    with pytest.raises(ValueError, match="Value.dot: 2 weights but 1 inputs"):
+        Value.dot([Value(1.0), Value(2.0)], [3.0])
+
+
+def test_dot_of_a_non_number_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match="Value.dot.*str"):
+        Value.dot([Value(1.0)], ["2"])
 
 
 def test_label_defaults_to_empty_and_is_kept():
