@@ -111,7 +111,7 @@ def _add_compare(commands) -> None:
         "--hidden-activation",
         default="sigmoid",
         metavar="NAME",
-        help="activation of the hidden layers: sigmoid, tanh or linear (default: sigmoid)",
+        help="activation of the hidden layers: sigmoid, tanh, linear or relu (default: sigmoid)",
     )
     compare.add_argument(
         "--layers",

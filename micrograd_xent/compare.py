@@ -83,7 +83,7 @@ def _forward(net: Network, weights, biases, nudge=None) -> tuple[Value, list[lis
     """
     a, zs = net.x, []
     for l, (w, b, name) in enumerate(zip(weights, biases, net.activations)):
-        z = [Value.sum([wk * ak for wk, ak in zip(row, a)] + [bj]) for row, bj in zip(w, b)]
+        z = [Value.dot(row, a) + bj for row, bj in zip(w, b)]
         if nudge is not None and nudge[0] == l:
             z[nudge[1]] = z[nudge[1]] + nudge[2]
         zs.append(z)

@@ -52,17 +52,36 @@ def linear_prime(z: np.ndarray) -> np.ndarray:
     return np.ones_like(z)
 
 
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0.0)
+
+
+def relu_prime(z: np.ndarray) -> np.ndarray:
+    """ReLU'(z) = 1 where z > 0, else 0 (at the kink z = 0 autograd also takes 0)."""
+    return (z > 0.0).astype(float)
+
+
 def softmax(z: np.ndarray) -> np.ndarray:
     """pᵢ = e^zᵢ / Σⱼ e^zⱼ, with max z subtracted first (the ratio is unchanged)."""
     e = np.exp(z - np.max(z))
     return e / np.sum(e)
 
 
-ACTIVATIONS = {"sigmoid": sigmoid, "tanh": np.tanh, "linear": linear, "softmax": softmax}
+ACTIVATIONS = {
+    "sigmoid": sigmoid,
+    "tanh": np.tanh,
+    "linear": linear,
+    "relu": relu,
+    "softmax": softmax,
+}
 
 # Softmax has no entry: its derivative is a Jacobian, not an elementwise σ'(z),
 # so it only appears at the output, inside the cross-entropy delta.
-PRIMES = {"sigmoid": sigmoid_prime, "tanh": tanh_prime, "linear": linear_prime}
+PRIMES = {"sigmoid": sigmoid_prime, "tanh": tanh_prime, "linear": linear_prime, "relu": relu_prime}
+
+# Outputs a squared-error cost is paired with; ReLU (micrograd's hidden default)
+# is offered for hidden layers only.
+SQUARED_ERROR_OUTPUTS = ("sigmoid", "tanh", "linear")
 
 
 # --- BP1: the output delta δ_L = ∂C/∂z_L, one formula per loss ----------------
@@ -98,8 +117,8 @@ def cross_entropy_softmax_delta(z: np.ndarray, y: int) -> np.ndarray:
 
 
 OUTPUT_DELTAS = {
-    **{("quadratic", f): partial(quadratic_delta, activation=f) for f in PRIMES},
-    **{("mse", f): partial(mse_delta, activation=f) for f in PRIMES},
+    **{("quadratic", f): partial(quadratic_delta, activation=f) for f in SQUARED_ERROR_OUTPUTS},
+    **{("mse", f): partial(mse_delta, activation=f) for f in SQUARED_ERROR_OUTPUTS},
     ("bce", "sigmoid"): bce_sigmoid_delta,
     ("cross_entropy", "softmax"): cross_entropy_softmax_delta,
 }

@@ -200,3 +200,15 @@ def test_deltas_imports_nothing_from_the_package():
         elif isinstance(node, ast.ImportFrom):
             modules.append("." * node.level + (node.module or ""))
     assert modules and not [m for m in modules if m.startswith((".", "micrograd_xent"))]
+
+
+def test_relu_hidden_layer_uses_the_step_function_as_its_derivative():
+    # one relu hidden layer, linear output, mse: δ_1 = W_2ᵀ δ_2 ⊙ 1[z_1 > 0]
+    W1, b1, W2, b2 = [[1.0], [-1.0]], [0.5, 0.5], [[2.0, 3.0]], [0.0]
+    x, y = [1.0], [0.0]
+    # z1 = W1 x + b1 = [1.5, -0.5]: the second hidden neuron is off
+    a2 = 2.0 * 1.5  # W2 relu(z1) + b2
+    delta2 = 2.0 * (a2 - y[0])  # mse over one output
+    g = deltas.backprop([W1, W2], [b1, b2], x, y, "mse", ["relu", "linear"])
+    assert g.deltas[1].tolist() == [delta2]
+    assert g.deltas[0].tolist() == [2.0 * delta2 * 1.0, 3.0 * delta2 * 0.0]
