@@ -27,12 +27,6 @@ from .engine import Value
 TOLERANCE = 1e-6  # central differences with h = 1e-5 are good to about 1e-10
 STEP = 1e-5
 
-LOSSES = {
-    "mse": losses.mse,
-    "quadratic": losses.quadratic,
-    "bce": losses.bce,
-    "cross_entropy": losses.cross_entropy,  # takes the logits: softmax is inside
-}
 
 
 @dataclass
@@ -88,7 +82,7 @@ def _forward(net: Network, weights, biases, nudge=None) -> tuple[Value, list[lis
             z[nudge[1]] = z[nudge[1]] + nudge[2]
         zs.append(z)
         a = z if name in ("linear", "softmax") else [getattr(zj, name)() for zj in z]
-    return LOSSES[net.loss](a, net.y), zs
+    return losses.LOSSES[net.loss](a, net.y), zs  # cross_entropy takes the logits
 
 
 def _as_values(nested):

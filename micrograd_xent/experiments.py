@@ -20,8 +20,6 @@ from . import losses
 from .engine import Value
 from .nn import MLP, SGD
 
-Cost = Callable[..., Value]
-COSTS: dict[str, Cost] = {"quadratic": losses.quadratic, "mse": losses.mse, "bce": losses.bce}
 
 
 # --- Nielsen's learning slowdown ----------------------------------------------
@@ -68,7 +66,7 @@ def _train_neuron(
     run = NeuronRun(cost, start, [], [])
     for _ in range(epochs + 1):  # epoch 0 is the start, before any update
         a = (w * x + b).sigmoid()
-        c = COSTS[cost](a, y)
+        c = losses.LOSSES[cost](a, y)
         run.outputs.append(a.data)
         run.costs.append(c.data)
         w.grad = b.grad = 0.0
@@ -134,7 +132,7 @@ Step = Callable[[list[Value], list[Value], list[float]], None]
 
 def _autograd_step(cost: str) -> Step:
     def step(z: list[Value], a: list[Value], y: list[float]) -> None:
-        COSTS[cost](a, y).backward()
+        losses.LOSSES[cost](a, y).backward()
 
     return step
 
@@ -166,7 +164,7 @@ def _train_printed(
         z = [model(x) for x in xs]
         a = [zi.sigmoid() for zi in z]
         for cost, values in run.losses.items():
-            values.append(COSTS[cost](a, ys).data)
+            values.append(losses.LOSSES[cost](a, ys).data)
         run.weights.append([p.data for p in sgd.parameters])
         sgd.zero_grad()
         step(z, a, ys)
@@ -197,7 +195,7 @@ def neuron_cost(cost: str, w: float, b: float, data=LANDSCAPE_DATA) -> tuple[flo
     """
     wv, bv = Value(w, label="w"), Value(b, label="b")
     xs, ys = data
-    c = COSTS[cost]([(wv * x + bv).sigmoid() for x in xs], ys)
+    c = losses.LOSSES[cost]([(wv * x + bv).sigmoid() for x in xs], ys)
     c.backward()
     return c.data, wv.grad, bv.grad
 

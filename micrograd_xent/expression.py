@@ -23,13 +23,7 @@ from . import losses
 from .engine import Value
 
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
-LOSSES = {
-    "mse": losses.mse,
-    "quadratic": losses.quadratic,
-    "bce": losses.bce,
-    "bce_with_logits": losses.bce_with_logits,
-    "cross_entropy": losses.cross_entropy,
-}
+LOSSES = losses.LOSSES
 MAX_EXPONENT = 100  # x**100 is already past any use; 9**9**9 must not get near a CPU
 MAX_LENGTH = 10_000
 

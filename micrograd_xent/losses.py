@@ -127,6 +127,16 @@ def cross_entropy(logits, target) -> Value:
     return _mean([cross_entropy(z, y) for z, y in zip(samples, targets)])
 
 
+# Every loss by name, for code that picks one from text (the command line, reports).
+LOSSES = {
+    "mse": mse,
+    "quadratic": quadratic,
+    "bce": bce,
+    "bce_with_logits": bce_with_logits,
+    "cross_entropy": cross_entropy,
+}
+
+
 # --- helpers: input checking and the stable building blocks ------------------
 
 
