@@ -487,3 +487,31 @@ def test_a_dropped_graph_is_freed_by_reference_counting_alone():
         assert live_values() == before
     finally:
         gc.enable()
+
+
+def test_a_number_base_to_a_value_power_is_one_node_with_the_exponent_as_parent():
+    x = Value(1.5)
+    y = 2**x
+    y.backward()
+    assert y._prev == (x,) and y._op == "2**"
+    assert math.isclose(x.grad, 2**1.5 * math.log(2), rel_tol=1e-15)
+
+
+def test_zero_to_the_value_power_zero_is_one_with_zero_slopes_as_in_pytorch():
+    x, p = Value(0.0), Value(0.0)
+    y = x**p
+    y.backward()
+    assert (y.data, x.grad, p.grad) == (1.0, 0.0, 0.0)
+
+
+def test_relu_of_nan_stays_nan():
+    assert math.isnan(Value(math.nan).relu().data)
+
+
+def test_a_label_of_none_is_no_label():
+    assert Value(1.0, label=None).label == ""
+
+
+def test_an_integer_too_large_for_a_float_is_an_overflow_error_naming_value():
+    with pytest.raises(OverflowError, match=r"Value\(\): the int given is larger"):
+        Value(10**400)
