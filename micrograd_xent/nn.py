@@ -15,6 +15,7 @@ layer may instead name its activation: "relu", "tanh", "sigmoid" or "linear".
 from __future__ import annotations
 
 import random
+from numbers import Real
 from typing import Optional, Sequence, Union
 
 from .engine import Value
@@ -29,9 +30,11 @@ class Module:
     """What every model part has: its parameters, and a way to zero their grads."""
 
     def parameters(self) -> list[Value]:
+        """Every trainable Value, weights before the bias in each neuron."""
         return []
 
     def zero_grad(self) -> None:
+        """Set every parameter's grad to 0 before the next ``backward()``."""
         for p in self.parameters():
             p.grad = 0.0
 
@@ -39,14 +42,18 @@ class Module:
 class Neuron(Module):
     """activation(Σ wᵢxᵢ + b) for ``nin`` inputs.
 
-    ``nonlin`` is micrograd's flag (True: ReLU, False: linear); ``activation``
-    names one directly and wins when both are given.
+    ``nonlin`` is micrograd's flag (True: ReLU, False: linear) and may also be
+    an activation's name; ``activation`` names one and wins when both are given.
+
+    >>> n = Neuron(2, activation="tanh", rng=random.Random(0))
+    >>> n, len(n.parameters()), type(n([1.0, 2.0])).__name__
+    (TanhNeuron(2), 3, 'Value')
     """
 
     def __init__(
         self,
         nin: int,
-        nonlin: bool = True,
+        nonlin: Union[bool, str] = True,
         *,
         activation: Optional[str] = None,
         rng: Optional[random.Random] = None,
@@ -57,6 +64,8 @@ class Neuron(Module):
         self.activation = _activation_name(activation, nonlin)
 
     def __call__(self, x: Inputs) -> Value:
+        if isinstance(x, (Value, Real)):  # one input needs no list around it
+            x = [x]
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
         # Σ wᵢxᵢ is one "dot" node: a neuron is 3 nodes (dot, + b, activation), not 2n + 2
@@ -71,13 +80,18 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``nout`` neurons reading the same inputs; a single Value when ``nout`` is 1."""
+    """``nout`` neurons reading the same inputs; a single Value when ``nout`` is 1.
+
+    >>> layer = Layer(2, 3, activation="sigmoid", rng=random.Random(0))
+    >>> len(layer([1.0, 2.0])), len(layer.parameters())
+    (3, 9)
+    """
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        nonlin: bool = True,
+        nonlin: Union[bool, str] = True,
         *,
         activation: Optional[str] = None,
         rng: Optional[random.Random] = None,
@@ -150,15 +164,19 @@ class SGD:
         self.lr = lr
 
     def step(self) -> None:
+        """Move each parameter against its gradient."""
         for p in self.parameters:
             p.data -= self.lr * p.grad
 
     def zero_grad(self) -> None:
+        """Set every parameter's grad to 0, as ``Module.zero_grad`` does."""
         for p in self.parameters:
             p.grad = 0.0
 
 
-def _activation_name(activation: Optional[str], nonlin: bool) -> str:
+def _activation_name(activation: Optional[str], nonlin: Union[bool, str]) -> str:
+    if activation is None and isinstance(nonlin, str):
+        activation = nonlin  # Neuron(3, "tanh"): a name where micrograd's flag goes
     if activation is None:
         return "relu" if nonlin else "linear"
     if activation not in ACTIVATIONS:

@@ -225,3 +225,22 @@ def test_sgd_on_xor_reduces_the_loss_substantially():
         opt.step()
         history.append(loss.data)
     assert history[-1] < 0.2 * history[0]
+
+
+@pytest.mark.parametrize("make", [lambda: Neuron(3, "tanh"), lambda: Neuron(3, nonlin="tanh")])
+def test_an_activation_name_in_micrograds_nonlin_place_is_honoured(make):
+    assert make().activation == "tanh"
+
+
+def test_a_layer_takes_an_activation_name_positionally():
+    assert all(n.activation == "sigmoid" for n in Layer(2, 3, "sigmoid").neurons)
+
+
+def test_an_unknown_name_in_the_nonlin_place_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown activation 'tnah'"):
+        Neuron(3, "tnah")
+
+
+def test_a_one_input_network_takes_a_bare_number():
+    model = MLP(1, [3, 1], seed=0)
+    assert model(0.5).data == model([0.5]).data
