@@ -42,8 +42,8 @@ def mse(predictions: Scalars, targets: Scalars) -> Value:
 def quadratic(predictions: Scalars, targets: Scalars) -> Value:
     """The textbook quadratic cost ½ Σ (p − t)² (Nielsen, chapter 1).
 
-    >>> quadratic([Value(1.0), Value(2.0)], [0.0, 0.0]).data
-    2.5
+    >>> quadratic([Value(1.0), Value(2.0), Value(2.0)], [0.0, 0.0, 0.0]).data  # mse: 3.0
+    4.5
     """
     p, t = _paired("quadratic", predictions, targets)
     return 0.5 * _total([(pi - ti) ** 2 for pi, ti in zip(p, t)])
@@ -150,7 +150,13 @@ def _mean(terms: list[Value]) -> Value:
 
 
 def _values(loss: str, xs: Scalars) -> list[Value]:
-    items = [xs] if isinstance(xs, (Value, Real)) else list(xs)
+    try:
+        items = [xs] if isinstance(xs, (Value, Real)) else list(xs)
+    except TypeError:
+        raise TypeError(
+            f"{loss}: expected a Value, a number or a sequence of them, "
+            f"got {type(xs).__name__} {xs!r}"
+        ) from None
     if not items:
         raise ValueError(f"{loss}: needs at least one value, got an empty sequence")
     for item in items:

@@ -398,3 +398,9 @@ def test_losses_module_contains_no_gradient_code():
     tree = ast.parse(inspect.getsource(losses))
     touched = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     assert not touched & {"grad", "_local", "_prev", "_backward", "backward"}
+
+
+@pytest.mark.parametrize("bad", [None, object()])
+def test_a_loss_of_something_that_is_neither_number_nor_sequence_is_a_type_error(bad):
+    with pytest.raises(TypeError, match="mse: expected a Value, a number or a sequence"):
+        losses.mse(bad, 1.0)
