@@ -56,9 +56,7 @@ def write_tour(out_dir, progress: Optional[Progress] = None) -> Path:
     sections = []
     for number, (what, make) in enumerate(SECTIONS, start=1):
         report(f"[{number}/{len(SECTIONS)}] {what}…")
-        section = make(out)
-        if section is not None:
-            sections.append(section)
+        sections.append(make(out))
     files = [name for s in sections for name in [f for f, _ in s.figures] + s.files]
     summary = [line for s in sections for line in s.summary]
     summary.append(f"wrote index.html, summary.txt and {', '.join(files)}")
@@ -534,7 +532,7 @@ def moons_section(out: Path) -> Section:
     )
 
 
-SECTIONS: list[tuple[str, Callable[[Path], Optional[Section]]]] = [
+SECTIONS: list[tuple[str, Callable[[Path], Section]]] = [
     ("drawing the expression graphs", graphs_section),
     ("comparing autograd with the hand-derived deltas", comparison_section),
     ("reproducing Nielsen's learning slowdown", slowdown_section),
