@@ -205,7 +205,8 @@ def backprop(weights, biases, x, y, loss: str, activations: Sequence[str]) -> Gr
     for l in range(2, num_layers + 1):
         delta = (weights[-l + 1].T @ delta) * PRIMES[activations[-l]](zs[-l])
         nabla_b[-l], nabla_w[-l] = delta, np.outer(delta, outputs[-l - 1])
-    return Gradients(deltas=nabla_b, grad_weights=nabla_w, grad_biases=list(nabla_b))
+    # BP3 makes ∂C/∂b_l equal to δ_l, but as separate arrays: a caller may change one
+    return Gradients(deltas=nabla_b, grad_weights=nabla_w, grad_biases=[d.copy() for d in nabla_b])
 
 
 def _check_network(weights, biases, x, activations) -> None:

@@ -212,3 +212,13 @@ def test_relu_hidden_layer_uses_the_step_function_as_its_derivative():
     g = deltas.backprop([W1, W2], [b1, b2], x, y, "mse", ["relu", "linear"])
     assert g.deltas[1].tolist() == [delta2]
     assert g.deltas[0].tolist() == [2.0 * delta2 * 1.0, 3.0 * delta2 * 0.0]
+
+
+def test_grad_biases_equal_the_deltas_but_are_separate_arrays():
+    weights = [[[1.0], [-1.0]], [[2.0, 3.0]]]
+    g = deltas.backprop(weights, [[0.5, 0.5], [0.0]], [1.0], [0.0], "mse", ["tanh", "linear"])
+    before = [d.tolist() for d in g.deltas]
+    assert [b.tolist() for b in g.grad_biases] == before
+    for b in g.grad_biases:
+        b[0] = 999.0
+    assert [d.tolist() for d in g.deltas] == before
