@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from numbers import Integral
+from numbers import Real
 from typing import Sequence
 
 import numpy as np
@@ -149,7 +149,8 @@ def output_delta(loss: str, activation: str, z: Sequence[float], y) -> list[floa
 
 def _target(loss: str, y, n: int):
     if loss == "cross_entropy":
-        if not isinstance(y, Integral) or not 0 <= y < n:
+        # 1.0 is class 1, as losses.cross_entropy reads it; 1.5 is no class
+        if not isinstance(y, Real) or not float(y).is_integer() or not 0 <= y < n:
             raise ValueError(
                 f"output_delta: cross_entropy needs a class index in 0..{n - 1}, got {y!r}"
             )
@@ -157,6 +158,12 @@ def _target(loss: str, y, n: int):
     y = np.asarray(y, dtype=float).ravel()
     if len(y) != n:
         raise ValueError(f"output_delta: {n} outputs z but {len(y)} targets y")
+    if loss == "bce":
+        outside = y[~((y >= 0.0) & (y <= 1.0))]
+        if outside.size:
+            raise ValueError(
+                f"output_delta: a bce target must lie in [0, 1], got {float(outside[0])!r}"
+            )
     return y
 
 

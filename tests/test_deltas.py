@@ -222,3 +222,21 @@ def test_grad_biases_equal_the_deltas_but_are_separate_arrays():
     for b in g.grad_biases:
         b[0] = 999.0
     assert [d.tolist() for d in g.deltas] == before
+
+
+def test_an_integer_valued_float_is_a_class_index_like_in_losses_cross_entropy():
+    p1 = math.exp(2.0) / (math.exp(1.0) + math.exp(2.0))
+    delta = deltas.output_delta("cross_entropy", "softmax", [1.0, 2.0], 1.0)
+    assert delta == pytest.approx([1.0 - p1, p1 - 1.0], rel=1e-12)
+
+
+def test_a_fractional_class_index_is_a_value_error():
+    with pytest.raises(ValueError, match=r"output_delta: cross_entropy needs a class index.*1\.5"):
+        deltas.output_delta("cross_entropy", "softmax", [1.0, 2.0], 1.5)
+
+
+@pytest.mark.parametrize("target", [2.0, -0.5, math.nan])
+def test_a_bce_target_outside_zero_one_is_a_value_error(target):
+    with pytest.raises(ValueError, match=r"output_delta: .*bce target .*\[0, 1\]") as error:
+        deltas.output_delta("bce", "sigmoid", [1.0, 0.0], [0.5, target])
+    assert repr(target) in str(error.value)
