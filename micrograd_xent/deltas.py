@@ -144,6 +144,8 @@ def output_delta(loss: str, activation: str, z: Sequence[float], y) -> list[floa
             f"{activation!r}; supported pairs: {supported_pairs()}"
         )
     z = np.asarray(z, dtype=float).ravel()
+    if not len(z):
+        raise ValueError("output_delta: needs at least one output, got an empty z")
     return np.asarray(formula(z, _target(loss, y, len(z))), dtype=float).tolist()
 
 
@@ -192,8 +194,8 @@ def backprop(weights, biases, x, y, loss: str, activations: Sequence[str]) -> Gr
     >>> g.deltas[0].tolist(), g.grad_weights[0].tolist()  # 2(a − y) = 4, times a_0 = 2
     ([4.0], [[8.0]])
     """
-    weights = [np.asarray(w, dtype=float) for w in weights]
-    biases = [np.asarray(b, dtype=float).ravel() for b in biases]
+    weights = [_layer_array("weights", l, w) for l, w in enumerate(weights)]
+    biases = [_layer_array("biases", l, b).ravel() for l, b in enumerate(biases)]
     x = np.asarray(x, dtype=float).ravel()
     _check_network(weights, biases, x, activations)
 
@@ -216,7 +218,21 @@ def backprop(weights, biases, x, y, loss: str, activations: Sequence[str]) -> Gr
     return Gradients(deltas=nabla_b, grad_weights=nabla_w, grad_biases=[d.copy() for d in nabla_b])
 
 
+def _layer_array(what: str, l: int, value) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"backprop: the {what} of layer {l} are not a rectangular array of numbers "
+            f"(rows of different lengths?), got {value!r}"
+        ) from None
+
+
 def _check_network(weights, biases, x, activations) -> None:
+    if isinstance(activations, str):  # a str is a sequence too: of one-letter "names"
+        raise TypeError(
+            f"backprop: activations must be a list of names, one per layer, got {activations!r}"
+        )
     if not len(weights) == len(biases) == len(activations) > 0:
         raise ValueError(
             f"backprop: needs one weight matrix, bias vector and activation per layer, got "

@@ -240,3 +240,19 @@ def test_a_bce_target_outside_zero_one_is_a_value_error(target):
     with pytest.raises(ValueError, match=r"output_delta: .*bce target .*\[0, 1\]") as error:
         deltas.output_delta("bce", "sigmoid", [1.0, 0.0], [0.5, target])
     assert repr(target) in str(error.value)
+
+
+def test_an_empty_output_is_a_value_error():
+    with pytest.raises(ValueError, match="output_delta: needs at least one output"):
+        deltas.output_delta("mse", "sigmoid", [], [])
+
+
+def test_ragged_weight_rows_are_a_value_error_naming_the_layer():
+    weights = [[[1.0], [1.0]], [[1.0, 2.0], [3.0]]]  # layer 1's second row is short
+    with pytest.raises(ValueError, match="backprop: the weights of layer 1 are not a rectangular"):
+        deltas.backprop(weights, [[0.0, 0.0], [0.0, 0.0]], [1.0], [0.0, 0.0], "mse", ["tanh"] * 2)
+
+
+def test_activations_given_as_one_string_is_an_error_asking_for_a_list():
+    with pytest.raises(TypeError, match="backprop: activations must be a list of names"):
+        deltas.backprop([[[1.0]]], [[0.0]], [2.0], [0.0], "mse", activations="linear")
