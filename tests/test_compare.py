@@ -158,3 +158,19 @@ def test_bad_arguments_are_value_errors_that_say_what_is_wrong(kwargs, message):
 def test_compare_all_with_an_unknown_loss_is_a_value_error():
     with pytest.raises(ValueError, match="'hinge'"):
         compare.compare_all(loss="hinge")
+
+
+def test_compare_all_leaves_out_the_pairs_that_cannot_apply_to_one_output():
+    reports = compare.compare_all(layers=(2, 3, 1))
+    expected = sorted(pair for pair in PAIRS if pair != ("cross_entropy", "softmax"))
+    assert sorted((r.loss, r.activation) for r in reports) == expected
+    assert compare.skipped((2, 3, 1)) == [
+        "cross_entropy + softmax: a softmax output needs at least 2 neurons, got 1"
+    ]
+    assert compare.skipped((2, 3, 2)) == [] and compare.skipped((2, 1), loss="mse") == []
+
+
+@pytest.mark.parametrize("selection", [{"loss": "cross_entropy"}, {"activation": "softmax"}])
+def test_compare_all_asked_for_softmax_on_one_output_is_a_value_error(selection):
+    with pytest.raises(ValueError, match="softmax output needs at least 2 neurons, got 1"):
+        compare.compare_all(layers=(2, 1), **selection)
