@@ -36,7 +36,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
     """σ'(z) = σ(z)(1 − σ(z)), at most ¼: the factor that slows a saturated neuron."""
-    return sigmoid(z) * (1.0 - sigmoid(z))
+    a = sigmoid(z)
+    return a * (1.0 - a)
 
 
 def tanh_prime(z: np.ndarray) -> np.ndarray:

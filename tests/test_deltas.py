@@ -256,3 +256,13 @@ def test_ragged_weight_rows_are_a_value_error_naming_the_layer():
 def test_activations_given_as_one_string_is_an_error_asking_for_a_list():
     with pytest.raises(TypeError, match="backprop: activations must be a list of names"):
         deltas.backprop([[[1.0]]], [[0.0]], [2.0], [0.0], "mse", activations="linear")
+
+
+def test_sigmoid_prime_is_sigma_times_one_minus_sigma_computing_sigma_once(monkeypatch):
+    z = np.array([-3.0, 0.0, 0.7])
+    expected = [sig(t) * (1 - sig(t)) for t in z]
+    calls = []
+    sigmoid = deltas.sigmoid
+    monkeypatch.setattr(deltas, "sigmoid", lambda t: calls.append(t) or sigmoid(t))
+    assert deltas.sigmoid_prime(z).tolist() == pytest.approx(expected, rel=1e-12)
+    assert len(calls) == 1
