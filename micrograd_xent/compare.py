@@ -196,9 +196,6 @@ class Report:
             "rows": [asdict(row) for row in self.rows],
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-
 
 def compare(
     loss: str = "bce",
