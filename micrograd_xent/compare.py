@@ -246,6 +246,9 @@ def compare_all(
 
     Pairs that cannot apply to ``layers`` are left out (``skipped`` says which);
     when no selected pair applies, the error says why.
+
+    >>> [(r.loss, r.activation) for r in compare_all((2, 1), activation="sigmoid")]
+    [('quadratic', 'sigmoid'), ('mse', 'sigmoid'), ('bce', 'sigmoid')]
     """
     layers = _checked_layers(layers)
     pairs = _selected(loss, activation)
@@ -268,7 +271,11 @@ def skipped(
 
 
 def summary(reports: Sequence[Report]) -> str:
-    """One line over many reports: do they all agree, and how closely."""
+    """One line over many reports: do they all agree, and how closely.
+
+    >>> summary([compare("mse", "linear", layers=(1, 1))]).split(";")[0]
+    'ok: 1 pair, 3 rows agree within 1e-06'
+    """
     bad = [r for r in reports if not r.ok]
     pairs = f"{len(reports)} pair{'s' if len(reports) > 1 else ''}"
     closeness = (
@@ -283,7 +290,11 @@ def summary(reports: Sequence[Report]) -> str:
 
 
 def render(reports: Sequence[Report], format: str = "table") -> str:
-    """What ``micrograd-xent compare`` prints: "table", "markdown" or "json"."""
+    """What ``micrograd-xent compare`` prints: "table", "markdown" or "json".
+
+    >>> render([compare("mse", "linear", layers=(1, 1))], "markdown").splitlines()[0]
+    '#### mse + linear output, layers 1-1, seed 0'
+    """
     if format == "json":
         document = {
             "ok": all(r.ok for r in reports),

@@ -89,13 +89,21 @@ SQUARED_ERROR_OUTPUTS = ("sigmoid", "tanh", "linear")
 
 
 def quadratic_delta(z: np.ndarray, y: np.ndarray, activation: str) -> np.ndarray:
-    """Quadratic cost C = ½ Σ (a − y)²:  δ_L = (a − y) ⊙ σ'(z)."""
+    """Quadratic cost C = ½ Σ (a − y)²:  δ_L = (a − y) ⊙ σ'(z).
+
+    >>> quadratic_delta(np.array([3.0]), np.array([1.0]), "linear").tolist()  # (3 − 1)·1
+    [2.0]
+    """
     a = ACTIVATIONS[activation](z)
     return (a - y) * PRIMES[activation](z)
 
 
 def mse_delta(z: np.ndarray, y: np.ndarray, activation: str) -> np.ndarray:
-    """Mean squared error C = (1/n) Σ (a − y)²:  δ_L = (2/n)(a − y) ⊙ σ'(z)."""
+    """Mean squared error C = (1/n) Σ (a − y)²:  δ_L = (2/n)(a − y) ⊙ σ'(z).
+
+    >>> mse_delta(np.array([3.0, 1.0]), np.array([1.0, 1.0]), "linear").tolist()  # (2/2)(a − y)
+    [2.0, 0.0]
+    """
     n = len(z)
     return (2.0 / n) * quadratic_delta(z, y, activation)
 
@@ -104,13 +112,20 @@ def bce_sigmoid_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """BCE C = −(1/n) Σ [y ln a + (1−y) ln(1−a)] with a = σ(z):  δ_L = (a − y)/n.
 
     ∂C/∂a = (a − y) / (n·a(1 − a)) and σ'(z) = a(1 − a): the σ'(z) cancels.
+
+    >>> bce_sigmoid_delta(np.array([0.0, 0.0]), np.array([1.0, 0.0])).tolist()  # (½ − y)/2
+    [-0.25, 0.25]
     """
     a = sigmoid(z)
     return (a - y) / len(z)
 
 
 def cross_entropy_softmax_delta(z: np.ndarray, y: int) -> np.ndarray:
-    """Cross-entropy C = −ln p_y with p = softmax(z), y a class index:  δ_L = p − onehot(y)."""
+    """Cross-entropy C = −ln p_y with p = softmax(z), y a class index:  δ_L = p − onehot(y).
+
+    >>> cross_entropy_softmax_delta(np.array([0.0, 0.0]), 0).tolist()  # [½ − 1, ½]
+    [-0.5, 0.5]
+    """
     p = softmax(z)
     onehot = np.zeros_like(z)
     onehot[y] = 1.0

@@ -179,3 +179,8 @@ def test_compare_all_leaves_out_the_pairs_that_cannot_apply_to_one_output():
 def test_compare_all_asked_for_softmax_on_one_output_is_a_value_error(selection):
     with pytest.raises(ValueError, match="softmax output needs at least 2 neurons, got 1"):
         compare.compare_all(layers=(2, 1), **selection)
+
+
+@pytest.mark.parametrize("name", ["compare", "compare_all", "skipped", "summary", "render"])
+def test_each_public_function_shows_an_example(name):
+    assert ">>> " in getattr(compare, name).__doc__  # test_docstrings.py runs it

@@ -266,3 +266,10 @@ def test_sigmoid_prime_is_sigma_times_one_minus_sigma_computing_sigma_once(monke
     monkeypatch.setattr(deltas, "sigmoid", lambda t: calls.append(t) or sigmoid(t))
     assert deltas.sigmoid_prime(z).tolist() == pytest.approx(expected, rel=1e-12)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["quadratic_delta", "mse_delta", "bce_sigmoid_delta", "cross_entropy_softmax_delta"]
+)
+def test_each_output_delta_formula_shows_an_example(name):
+    assert ">>> " + name in getattr(deltas, name).__doc__  # test_docstrings.py runs it
