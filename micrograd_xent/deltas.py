@@ -215,21 +215,21 @@ def backprop(weights, biases, x, y, loss: str, activations: Sequence[str]) -> Gr
     x = np.asarray(x, dtype=float).ravel()
     _check_network(weights, biases, x, activations)
 
-    # forward pass, keeping every z and every a (x is a_1)
+    # BP1 and BP2 read every z_l and BP4 every a_(l−1), so all are kept (x is a_1)
     zs, outputs = [], [x]
     for w, b, name in zip(weights, biases, activations):
         z = w @ outputs[-1] + b
         zs.append(z)
         outputs.append(ACTIVATIONS[name](z))
 
-    # backward pass: BP1 at the output, then BP2 layer by layer towards the input
     num_layers = len(weights)
     nabla_b, nabla_w = [None] * num_layers, [None] * num_layers
-    delta = np.array(output_delta(loss, activations[-1], zs[-1], y))
-    nabla_b[-1], nabla_w[-1] = delta, np.outer(delta, outputs[-2])
+    delta = np.array(output_delta(loss, activations[-1], zs[-1], y))  # BP1
+    nabla_b[-1], nabla_w[-1] = delta, np.outer(delta, outputs[-2])  # BP3, BP4
+    # l counts back from the output, as in Nielsen's network.py: l = 2 is the last hidden layer
     for l in range(2, num_layers + 1):
-        delta = (weights[-l + 1].T @ delta) * PRIMES[activations[-l]](zs[-l])
-        nabla_b[-l], nabla_w[-l] = delta, np.outer(delta, outputs[-l - 1])
+        delta = (weights[-l + 1].T @ delta) * PRIMES[activations[-l]](zs[-l])  # BP2
+        nabla_b[-l], nabla_w[-l] = delta, np.outer(delta, outputs[-l - 1])  # BP3, BP4
     # BP3 makes ∂C/∂b_l equal to δ_l, but as separate arrays: a caller may change one
     return Gradients(deltas=nabla_b, grad_weights=nabla_w, grad_biases=[d.copy() for d in nabla_b])
 
