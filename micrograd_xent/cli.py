@@ -97,7 +97,8 @@ def _add_compare(commands) -> None:
         help="autograd vs hand-derived vs finite-difference deltas, as tables",
         description="Compare every delta and parameter gradient three ways. Exit status "
         "0 when all agree, 1 when any row disagrees, 2 on bad arguments. With no "
-        "--loss and no --activation, every supported pair is compared.",
+        "--loss and no --activation, every supported pair that fits the layer sizes is "
+        "compared (a note on stderr names those skipped).",
     )
     compare.add_argument(
         "--loss", metavar="NAME", help="mse, quadratic, bce or cross_entropy (default: all)"
@@ -165,6 +166,8 @@ def _run_compare(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
+    for note in compare.skipped(args.layers, loss=args.loss, activation=args.activation):
+        print(f"micrograd-xent: note: skipped {note}", file=sys.stderr)
     print(compare.render(reports, args.format))
     return 0 if all(report.ok for report in reports) else 1
 

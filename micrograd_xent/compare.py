@@ -196,9 +196,6 @@ class Report:
             "rows": [asdict(row) for row in self.rows],
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-
 
 def compare(
     loss: str = "bce",
@@ -245,19 +242,40 @@ def compare_all(
     activation: Optional[str] = None,
 ) -> list[Report]:
     """``compare`` for every supported (loss, output activation) pair, or for
-    those with the given ``loss`` and/or output ``activation``."""
-    pairs = [
-        (lo, act)
-        for lo, act in deltas.OUTPUT_DELTAS
-        if loss in (None, lo) and activation in (None, act)
-    ]
-    if not pairs:
-        raise ValueError(_unsupported(loss, activation))
-    return [compare(lo, act, hidden_activation, layers, seed) for lo, act in pairs]
+    those with the given ``loss`` and/or output ``activation``.
+
+    Pairs that cannot apply to ``layers`` are left out (``skipped`` says which);
+    when no selected pair applies, the error says why.
+
+    >>> [(r.loss, r.activation) for r in compare_all((2, 1), activation="sigmoid")]
+    [('quadratic', 'sigmoid'), ('mse', 'sigmoid'), ('bce', 'sigmoid')]
+    """
+    layers = _checked_layers(layers)
+    pairs = _selected(loss, activation)
+    # when none applies, compare on the first one raises the error that says why
+    runnable = [(lo, act) for lo, act in pairs if _cannot_apply(act, layers) is None] or pairs[:1]
+    return [compare(lo, act, hidden_activation, layers, seed) for lo, act in runnable]
+
+
+def skipped(
+    layers: Sequence[int], *, loss: Optional[str] = None, activation: Optional[str] = None
+) -> list[str]:
+    """The pairs ``compare_all`` leaves out for these layer sizes, and why.
+
+    >>> skipped((2, 3, 1))
+    ['cross_entropy + softmax: a softmax output needs at least 2 neurons, got 1']
+    """
+    layers = _checked_layers(layers)
+    reasons = [(lo, act, _cannot_apply(act, layers)) for lo, act in _selected(loss, activation)]
+    return [f"{lo} + {act}: {why}" for lo, act, why in reasons if why is not None]
 
 
 def summary(reports: Sequence[Report]) -> str:
-    """One line over many reports: do they all agree, and how closely."""
+    """One line over many reports: do they all agree, and how closely.
+
+    >>> summary([compare("mse", "linear", layers=(1, 1))]).split(";")[0]
+    'ok: 1 pair, 3 rows agree within 1e-06'
+    """
     bad = [r for r in reports if not r.ok]
     pairs = f"{len(reports)} pair{'s' if len(reports) > 1 else ''}"
     closeness = (
@@ -272,7 +290,11 @@ def summary(reports: Sequence[Report]) -> str:
 
 
 def render(reports: Sequence[Report], format: str = "table") -> str:
-    """What ``micrograd-xent compare`` prints: "table", "markdown" or "json"."""
+    """What ``micrograd-xent compare`` prints: "table", "markdown" or "json".
+
+    >>> render([compare("mse", "linear", layers=(1, 1))], "markdown").splitlines()[0]
+    '#### mse + linear output, layers 1-1, seed 0'
+    """
     if format == "json":
         document = {
             "ok": all(r.ok for r in reports),
@@ -292,12 +314,36 @@ def _checked(loss: str, activation: str, hidden_activation: str, layers: Sequenc
             f"compare: unknown hidden activation {hidden_activation!r}; "
             f"choose one of {', '.join(deltas.PRIMES)}"
         )
+    layers = _checked_layers(layers)
+    why = _cannot_apply(activation, layers)
+    if why is not None:
+        raise ValueError(f"compare: {why}")
+    return layers
+
+
+def _checked_layers(layers: Sequence[int]) -> tuple[int, ...]:
     layers = tuple(layers)
     if len(layers) < 2 or not all(isinstance(n, int) and n >= 1 for n in layers):
         raise ValueError(f"compare: layers must be two or more positive sizes, got {layers!r}")
-    if activation == "softmax" and layers[-1] < 2:
-        raise ValueError(f"compare: a softmax output needs at least 2 neurons, got {layers[-1]}")
     return layers
+
+
+def _cannot_apply(activation: str, layers: tuple[int, ...]) -> Optional[str]:
+    """Why a pair with this output activation cannot run on these layer sizes, if it cannot."""
+    if activation == "softmax" and layers[-1] < 2:
+        return f"a softmax output needs at least 2 neurons, got {layers[-1]}"
+    return None
+
+
+def _selected(loss: Optional[str], activation: Optional[str]) -> list[tuple[str, str]]:
+    pairs = [
+        (lo, act)
+        for lo, act in deltas.OUTPUT_DELTAS
+        if loss in (None, lo) and activation in (None, act)
+    ]
+    if not pairs:
+        raise ValueError(_unsupported(loss, activation))
+    return pairs
 
 
 def _unsupported(loss, activation) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from numbers import Integral
+from numbers import Real
 from typing import Sequence
 
 import numpy as np
@@ -36,7 +36,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
     """σ'(z) = σ(z)(1 − σ(z)), at most ¼: the factor that slows a saturated neuron."""
-    return sigmoid(z) * (1.0 - sigmoid(z))
+    a = sigmoid(z)
+    return a * (1.0 - a)
 
 
 def tanh_prime(z: np.ndarray) -> np.ndarray:
@@ -88,13 +89,21 @@ SQUARED_ERROR_OUTPUTS = ("sigmoid", "tanh", "linear")
 
 
 def quadratic_delta(z: np.ndarray, y: np.ndarray, activation: str) -> np.ndarray:
-    """Quadratic cost C = ½ Σ (a − y)²:  δ_L = (a − y) ⊙ σ'(z)."""
+    """Quadratic cost C = ½ Σ (a − y)²:  δ_L = (a − y) ⊙ σ'(z).
+
+    >>> quadratic_delta(np.array([3.0]), np.array([1.0]), "linear").tolist()  # (3 − 1)·1
+    [2.0]
+    """
     a = ACTIVATIONS[activation](z)
     return (a - y) * PRIMES[activation](z)
 
 
 def mse_delta(z: np.ndarray, y: np.ndarray, activation: str) -> np.ndarray:
-    """Mean squared error C = (1/n) Σ (a − y)²:  δ_L = (2/n)(a − y) ⊙ σ'(z)."""
+    """Mean squared error C = (1/n) Σ (a − y)²:  δ_L = (2/n)(a − y) ⊙ σ'(z).
+
+    >>> mse_delta(np.array([3.0, 1.0]), np.array([1.0, 1.0]), "linear").tolist()  # (2/2)(a − y)
+    [2.0, 0.0]
+    """
     n = len(z)
     return (2.0 / n) * quadratic_delta(z, y, activation)
 
@@ -103,13 +112,20 @@ def bce_sigmoid_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """BCE C = −(1/n) Σ [y ln a + (1−y) ln(1−a)] with a = σ(z):  δ_L = (a − y)/n.
 
     ∂C/∂a = (a − y) / (n·a(1 − a)) and σ'(z) = a(1 − a): the σ'(z) cancels.
+
+    >>> bce_sigmoid_delta(np.array([0.0, 0.0]), np.array([1.0, 0.0])).tolist()  # (½ − y)/2
+    [-0.25, 0.25]
     """
     a = sigmoid(z)
     return (a - y) / len(z)
 
 
 def cross_entropy_softmax_delta(z: np.ndarray, y: int) -> np.ndarray:
-    """Cross-entropy C = −ln p_y with p = softmax(z), y a class index:  δ_L = p − onehot(y)."""
+    """Cross-entropy C = −ln p_y with p = softmax(z), y a class index:  δ_L = p − onehot(y).
+
+    >>> cross_entropy_softmax_delta(np.array([0.0, 0.0]), 0).tolist()  # [½ − 1, ½]
+    [-0.5, 0.5]
+    """
     p = softmax(z)
     onehot = np.zeros_like(z)
     onehot[y] = 1.0
@@ -144,12 +160,15 @@ def output_delta(loss: str, activation: str, z: Sequence[float], y) -> list[floa
             f"{activation!r}; supported pairs: {supported_pairs()}"
         )
     z = np.asarray(z, dtype=float).ravel()
+    if not len(z):
+        raise ValueError("output_delta: needs at least one output, got an empty z")
     return np.asarray(formula(z, _target(loss, y, len(z))), dtype=float).tolist()
 
 
 def _target(loss: str, y, n: int):
     if loss == "cross_entropy":
-        if not isinstance(y, Integral) or not 0 <= y < n:
+        # 1.0 is class 1, as losses.cross_entropy reads it; 1.5 is no class
+        if not isinstance(y, Real) or not float(y).is_integer() or not 0 <= y < n:
             raise ValueError(
                 f"output_delta: cross_entropy needs a class index in 0..{n - 1}, got {y!r}"
             )
@@ -157,6 +176,12 @@ def _target(loss: str, y, n: int):
     y = np.asarray(y, dtype=float).ravel()
     if len(y) != n:
         raise ValueError(f"output_delta: {n} outputs z but {len(y)} targets y")
+    if loss == "bce":
+        outside = y[~((y >= 0.0) & (y <= 1.0))]
+        if outside.size:
+            raise ValueError(
+                f"output_delta: a bce target must lie in [0, 1], got {float(outside[0])!r}"
+            )
     return y
 
 
@@ -185,30 +210,45 @@ def backprop(weights, biases, x, y, loss: str, activations: Sequence[str]) -> Gr
     >>> g.deltas[0].tolist(), g.grad_weights[0].tolist()  # 2(a − y) = 4, times a_0 = 2
     ([4.0], [[8.0]])
     """
-    weights = [np.asarray(w, dtype=float) for w in weights]
-    biases = [np.asarray(b, dtype=float).ravel() for b in biases]
+    weights = [_layer_array("weights", l, w) for l, w in enumerate(weights)]
+    biases = [_layer_array("biases", l, b).ravel() for l, b in enumerate(biases)]
     x = np.asarray(x, dtype=float).ravel()
     _check_network(weights, biases, x, activations)
 
-    # forward pass, keeping every z and every a (x is a_1)
+    # BP1 and BP2 read every z_l and BP4 every a_(l−1), so all are kept (x is a_1)
     zs, outputs = [], [x]
     for w, b, name in zip(weights, biases, activations):
         z = w @ outputs[-1] + b
         zs.append(z)
         outputs.append(ACTIVATIONS[name](z))
 
-    # backward pass: BP1 at the output, then BP2 layer by layer towards the input
     num_layers = len(weights)
     nabla_b, nabla_w = [None] * num_layers, [None] * num_layers
-    delta = np.array(output_delta(loss, activations[-1], zs[-1], y))
-    nabla_b[-1], nabla_w[-1] = delta, np.outer(delta, outputs[-2])
+    delta = np.array(output_delta(loss, activations[-1], zs[-1], y))  # BP1
+    nabla_b[-1], nabla_w[-1] = delta, np.outer(delta, outputs[-2])  # BP3, BP4
+    # l counts back from the output, as in Nielsen's network.py: l = 2 is the last hidden layer
     for l in range(2, num_layers + 1):
-        delta = (weights[-l + 1].T @ delta) * PRIMES[activations[-l]](zs[-l])
-        nabla_b[-l], nabla_w[-l] = delta, np.outer(delta, outputs[-l - 1])
-    return Gradients(deltas=nabla_b, grad_weights=nabla_w, grad_biases=list(nabla_b))
+        delta = (weights[-l + 1].T @ delta) * PRIMES[activations[-l]](zs[-l])  # BP2
+        nabla_b[-l], nabla_w[-l] = delta, np.outer(delta, outputs[-l - 1])  # BP3, BP4
+    # BP3 makes ∂C/∂b_l equal to δ_l, but as separate arrays: a caller may change one
+    return Gradients(deltas=nabla_b, grad_weights=nabla_w, grad_biases=[d.copy() for d in nabla_b])
+
+
+def _layer_array(what: str, l: int, value) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"backprop: the {what} of layer {l} are not a rectangular array of numbers "
+            f"(rows of different lengths?), got {value!r}"
+        ) from None
 
 
 def _check_network(weights, biases, x, activations) -> None:
+    if isinstance(activations, str):  # a str is a sequence too: of one-letter "names"
+        raise TypeError(
+            f"backprop: activations must be a list of names, one per layer, got {activations!r}"
+        )
     if not len(weights) == len(biases) == len(activations) > 0:
         raise ValueError(
             f"backprop: needs one weight matrix, bias vector and activation per layer, got "

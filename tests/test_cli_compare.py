@@ -34,6 +34,23 @@ def test_no_options_prints_every_pair_then_a_summary_and_exits_0(capsys):
     assert max(len(line) for line in lines) <= 100
 
 
+def test_one_output_compares_every_other_pair_and_notes_the_skipped_softmax(capsys):
+    status, out, err = run(capsys, "--layers", "2,3,1")
+    assert status == 0
+    assert out.splitlines()[-1].startswith(f"ok: {PAIR_COUNT - 1} pairs")
+    assert "cross_entropy + softmax output" not in out
+    assert err == (
+        "micrograd-xent: note: skipped cross_entropy + softmax: "
+        "a softmax output needs at least 2 neurons, got 1\n"
+    )
+
+
+def test_one_output_with_json_is_still_one_document_on_stdout(capsys):
+    status, out, err = run(capsys, "--layers", "2,1", "--format", "json")
+    assert status == 0 and len(json.loads(out)["comparisons"]) == PAIR_COUNT - 1
+    assert "skipped cross_entropy + softmax" in err
+
+
 def test_one_pair_prints_one_table(capsys):
     status, out, _ = run(capsys, "--loss", "bce", "--activation", "sigmoid", "--layers", "2,3,2")
     assert status == 0
@@ -76,6 +93,7 @@ def test_a_wrong_hand_formula_exits_1_and_shows_the_row(monkeypatch, capsys):
         (["--activation", "relu"], "'relu'"),
         (["--hidden-activation", "softmax"], "'softmax'"),
         (["--activation", "softmax", "--layers", "2,1"], "at least 2"),
+        (["--loss", "cross_entropy", "--layers", "2,3,1"], "at least 2"),
         (["--format", "xml"], "--format"),
         (["--seed", "one"], "--seed"),
     ],

@@ -121,12 +121,17 @@ def test_markdown_is_a_pipe_table_with_one_line_per_row():
 
 def test_json_is_one_document_with_every_row():
     report = compare.compare("cross_entropy", "softmax", layers=(2, 2, 3))
-    document = json.loads(report.to_json())
-    assert document["ok"] is True and document["layers"] == [2, 2, 3]
-    assert len(document["rows"]) == len(report.rows)
+    document = json.loads(compare.render([report], "json"))
+    assert document["ok"] is True and document["max_diff"] == report.max_diff
+    comparison = document["comparisons"][0]
+    assert comparison["ok"] is True and comparison["layers"] == [2, 2, 3]
+    assert len(comparison["rows"]) == len(report.rows)
     columns = ("layer", "neuron", "parameter", "autograd", "hand_derived", "finite_difference")
-    assert set(document["rows"][0]) == {*columns, "diff", "ok"}
-    assert json.loads(compare.render([report], "json"))["comparisons"][0] == document
+    assert set(comparison["rows"][0]) == {*columns, "diff", "ok"}
+
+
+def test_a_report_has_one_way_to_json_the_render_function():
+    assert not hasattr(compare.Report, "to_json")
 
 
 def test_compare_all_runs_each_supported_pair_once():
@@ -158,3 +163,24 @@ def test_bad_arguments_are_value_errors_that_say_what_is_wrong(kwargs, message):
 def test_compare_all_with_an_unknown_loss_is_a_value_error():
     with pytest.raises(ValueError, match="'hinge'"):
         compare.compare_all(loss="hinge")
+
+
+def test_compare_all_leaves_out_the_pairs_that_cannot_apply_to_one_output():
+    reports = compare.compare_all(layers=(2, 3, 1))
+    expected = sorted(pair for pair in PAIRS if pair != ("cross_entropy", "softmax"))
+    assert sorted((r.loss, r.activation) for r in reports) == expected
+    assert compare.skipped((2, 3, 1)) == [
+        "cross_entropy + softmax: a softmax output needs at least 2 neurons, got 1"
+    ]
+    assert compare.skipped((2, 3, 2)) == [] and compare.skipped((2, 1), loss="mse") == []
+
+
+@pytest.mark.parametrize("selection", [{"loss": "cross_entropy"}, {"activation": "softmax"}])
+def test_compare_all_asked_for_softmax_on_one_output_is_a_value_error(selection):
+    with pytest.raises(ValueError, match="softmax output needs at least 2 neurons, got 1"):
+        compare.compare_all(layers=(2, 1), **selection)
+
+
+@pytest.mark.parametrize("name", ["compare", "compare_all", "skipped", "summary", "render"])
+def test_each_public_function_shows_an_example(name):
+    assert ">>> " in getattr(compare, name).__doc__  # test_docstrings.py runs it

@@ -212,3 +212,64 @@ def test_relu_hidden_layer_uses_the_step_function_as_its_derivative():
     g = deltas.backprop([W1, W2], [b1, b2], x, y, "mse", ["relu", "linear"])
     assert g.deltas[1].tolist() == [delta2]
     assert g.deltas[0].tolist() == [2.0 * delta2 * 1.0, 3.0 * delta2 * 0.0]
+
+
+def test_grad_biases_equal_the_deltas_but_are_separate_arrays():
+    weights = [[[1.0], [-1.0]], [[2.0, 3.0]]]
+    g = deltas.backprop(weights, [[0.5, 0.5], [0.0]], [1.0], [0.0], "mse", ["tanh", "linear"])
+    before = [d.tolist() for d in g.deltas]
+    assert [b.tolist() for b in g.grad_biases] == before
+    for b in g.grad_biases:
+        b[0] = 999.0
+    assert [d.tolist() for d in g.deltas] == before
+
+
+def test_an_integer_valued_float_is_a_class_index_like_in_losses_cross_entropy():
+    p1 = math.exp(2.0) / (math.exp(1.0) + math.exp(2.0))
+    delta = deltas.output_delta("cross_entropy", "softmax", [1.0, 2.0], 1.0)
+    assert delta == pytest.approx([1.0 - p1, p1 - 1.0], rel=1e-12)
+
+
+def test_a_fractional_class_index_is_a_value_error():
+    with pytest.raises(ValueError, match=r"output_delta: cross_entropy needs a class index.*1\.5"):
+        deltas.output_delta("cross_entropy", "softmax", [1.0, 2.0], 1.5)
+
+
+@pytest.mark.parametrize("target", [2.0, -0.5, math.nan])
+def test_a_bce_target_outside_zero_one_is_a_value_error(target):
+    with pytest.raises(ValueError, match=r"output_delta: .*bce target .*\[0, 1\]") as error:
+        deltas.output_delta("bce", "sigmoid", [1.0, 0.0], [0.5, target])
+    assert repr(target) in str(error.value)
+
+
+def test_an_empty_output_is_a_value_error():
+    with pytest.raises(ValueError, match="output_delta: needs at least one output"):
+        deltas.output_delta("mse", "sigmoid", [], [])
+
+
+def test_ragged_weight_rows_are_a_value_error_naming_the_layer():
+    weights = [[[1.0], [1.0]], [[1.0, 2.0], [3.0]]]  # layer 1's second row is short
+    with pytest.raises(ValueError, match="backprop: the weights of layer 1 are not a rectangular"):
+        deltas.backprop(weights, [[0.0, 0.0], [0.0, 0.0]], [1.0], [0.0, 0.0], "mse", ["tanh"] * 2)
+
+
+def test_activations_given_as_one_string_is_an_error_asking_for_a_list():
+    with pytest.raises(TypeError, match="backprop: activations must be a list of names"):
+        deltas.backprop([[[1.0]]], [[0.0]], [2.0], [0.0], "mse", activations="linear")
+
+
+def test_sigmoid_prime_is_sigma_times_one_minus_sigma_computing_sigma_once(monkeypatch):
+    z = np.array([-3.0, 0.0, 0.7])
+    expected = [sig(t) * (1 - sig(t)) for t in z]
+    calls = []
+    sigmoid = deltas.sigmoid
+    monkeypatch.setattr(deltas, "sigmoid", lambda t: calls.append(t) or sigmoid(t))
+    assert deltas.sigmoid_prime(z).tolist() == pytest.approx(expected, rel=1e-12)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["quadratic_delta", "mse_delta", "bce_sigmoid_delta", "cross_entropy_softmax_delta"]
+)
+def test_each_output_delta_formula_shows_an_example(name):
+    assert ">>> " + name in getattr(deltas, name).__doc__  # test_docstrings.py runs it
