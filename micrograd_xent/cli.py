@@ -225,15 +225,17 @@ def _run_draw(args: argparse.Namespace) -> int:
     if unused:
         raise UsageError(f"--set {unused[0]}: there is no {unused[0]!r} in the expression")
     root.backward()
+    # the gradients need no Graphviz: print them before a rendering that may fail
+    print(f"{args.expr} = {root.data:.6g}")
+    for name, leaf in leaves.items():
+        print(f"  d/d{name} = {leaf.grad:.6g}")
+    sys.stdout.flush()  # so they come before the error when stdout and stderr share a terminal
     try:
         path = render(root, args.output, edge_labels=args.edge_labels, rankdir=args.rankdir)
     except (ValueError, GraphvizNotFoundError, GraphTooLargeError) as error:
         raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
-    print(f"{args.expr} = {root.data:.6g}")
-    for name, leaf in leaves.items():
-        print(f"  d/d{name} = {leaf.grad:.6g}")
     print(f"wrote {path}")
     return 0
 

@@ -59,6 +59,7 @@ def test_draw_writes_expression_svg_by_default(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["draw", "x + 1", "--set", "x=1"]) == (0 if shutil.which("dot") else 2)
     assert (tmp_path / "expression.svg").exists() == bool(shutil.which("dot"))
+    assert gradients(capsys.readouterr().out) == {"x": 1.0}  # printed with or without Graphviz
 
 
 @pytest.mark.parametrize(
@@ -73,8 +74,6 @@ def test_draw_writes_expression_svg_by_default(tmp_path, monkeypatch, capsys):
         (["draw", "x", "--set", "x=inf"], "finite"),
         (["draw", "x", "--set", "x=1", "--set", "x=2"], "given twice"),
         (["draw", "x", "--set", "x=1", "y=2"], "no 'y' in the expression"),
-        (["draw", "x", "--set", "x=1", "-o", "graph.jpg"], r"\.jpg"),
-        (["draw", "x", "--set", "x=1", "-o", "/no/such/dir/g.gv"], "cannot write"),
         (["draw", "x", "--set", "x=1", "--rankdir", "XY"], "invalid choice"),
         (["draw", "x.data", "--set", "x=1"], "attribute access"),
         (["draw", "9**9**9"], "too large"),
@@ -91,12 +90,31 @@ def test_bad_input_exits_2_with_one_line_on_stderr(argv, message, capsys, tmp_pa
     assert re.search(message, lines[0])
 
 
-def test_draw_without_dot_exits_2_with_install_help(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["draw", "x", "--set", "x=1", "-o", str(tmp_path / "x.svg")]) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1
-    assert "apt-get install graphviz" in err and ".gv" in err
+def test_draw_without_dot_prints_the_gradients_then_exits_2_with_install_help(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder with no dot in it
+    assert main(["draw", "x*y", "--set", "x=1", "y=2", "-o", str(tmp_path / "x.svg")]) == 2
+    captured = capsys.readouterr()
+    assert gradients(captured.out) == {"x": 2.0, "y": 1.0}  # d(xy)/dx = y, d(xy)/dy = x
+    assert "= 2" in captured.out
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "apt-get install graphviz" in captured.err and ".gv" in captured.err
+
+
+@pytest.mark.parametrize(
+    "output, message",
+    [("graph.jpg", r"\.jpg"), ("/no/such/dir/g.gv", "cannot write")],
+)
+def test_a_file_that_cannot_be_written_exits_2_after_the_gradients(
+    output, message, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["draw", "3*x", "--set", "x=1", "-o", output]) == 2
+    captured = capsys.readouterr()
+    assert gradients(captured.out) == {"x": 3.0}
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and re.search(message, lines[0])
 
 
 def test_the_command_refuses_hostile_input_without_traceback_or_side_effect(tmp_path):
