@@ -52,7 +52,15 @@ class GraphvizNotFoundError(RuntimeError):
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more Values than ``max_nodes``; the message says what to pass."""
+    """The graph has more Values than ``max_nodes``; the message says what to pass.
+
+    ``size`` is how many Values there were to draw, ``depth`` the largest depth
+    that fits in ``max_nodes`` (None if none does), for a caller to word its own advice.
+    """
+
+    def __init__(self, message: str, size: int, max_nodes: int, depth: Optional[int]) -> None:
+        super().__init__(message)
+        self.size, self.max_nodes, self.depth = size, max_nodes, depth
 
 
 @contextmanager
@@ -113,7 +121,7 @@ def draw_dot(
         raise ValueError(f"draw_dot: deltas has a Value that is not in the graph: {missing[0]!r}")
     shown = [node for node in _inputs_first(root) if depth is None or depths[node] <= depth]
     if max_nodes is not None and len(shown) > max_nodes:
-        raise GraphTooLargeError(_too_large_message(depths, len(shown), max_nodes))
+        raise _too_large(depths, len(shown), max_nodes)
 
     dot = ValueGraph(format=format, graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname=_FONT, fontsize="12")
@@ -262,7 +270,7 @@ def _inputs_first(root: Value) -> list[Value]:
     return list(order)
 
 
-def _too_large_message(depths: dict[Value, int], shown: int, max_nodes: int) -> str:
+def _too_large(depths: dict[Value, int], shown: int, max_nodes: int) -> GraphTooLargeError:
     message = (
         f"draw_dot: {shown} Values to draw, more than max_nodes={max_nodes} can show "
         "readably; pass max_nodes=None to draw them all anyway"
@@ -271,7 +279,7 @@ def _too_large_message(depths: dict[Value, int], shown: int, max_nodes: int) -> 
     for d in depths.values():
         counts[d] += 1
     fitting = [d for d in range(len(counts)) if sum(counts[: d + 1]) <= max_nodes]
+    depth = fitting[-1] if fitting else None
     if fitting:
-        d = fitting[-1]
-        message += f", or depth={d} to draw the {sum(counts[: d + 1])} nearest the output"
-    return message
+        message += f", or depth={depth} to draw the {sum(counts[: depth + 1])} nearest the output"
+    return GraphTooLargeError(message, shown, max_nodes, depth)

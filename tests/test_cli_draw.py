@@ -77,6 +77,8 @@ def test_draw_writes_expression_svg_by_default(tmp_path, monkeypatch, capsys):
         (["draw", "x", "--set", "x=1", "--rankdir", "XY"], "invalid choice"),
         (["draw", "x.data", "--set", "x=1"], "attribute access"),
         (["draw", "9**9**9"], "too large"),
+        (["draw", "x", "--set", "x=1", "--depth", "-1"], "--depth.*0 or more"),
+        (["draw", "x", "--set", "x=1", "--max-nodes", "many"], "--max-nodes.*'many'"),
         (["draw", "__import__('os').system('echo pwned')"], "only calls of"),
     ],
 )
@@ -115,6 +117,44 @@ def test_a_file_that_cannot_be_written_exits_2_after_the_gradients(
     assert gradients(captured.out) == {"x": 3.0}
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and re.search(message, lines[0])
+
+
+CHAIN = "x" + "*1.01" * 400  # 401 Values, each one op from the next
+
+
+def count_records(path):
+    return path.read_text(encoding="utf-8").count("data ")
+
+
+def test_a_graph_too_large_exits_2_after_the_gradients_naming_the_flags_to_pass(tmp_path, capsys):
+    assert main(["draw", CHAIN, "--set", "x=1", "-o", str(tmp_path / "big.gv")]) == 2
+    captured = capsys.readouterr()
+    assert gradients(captured.out)["x"] == pytest.approx(1.01**400, rel=1e-5)
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "401 Values" in lines[0]
+    assert "--depth 299" in lines[0] and "--max-nodes 0" in lines[0]
+    assert "max_nodes=" not in lines[0] and "depth=" not in lines[0]  # Python names a user cannot pass
+    assert not (tmp_path / "big.gv").exists()
+
+
+def test_max_nodes_0_draws_a_graph_of_any_size(tmp_path, capsys):
+    out = tmp_path / "big.gv"
+    assert main(["draw", CHAIN, "--set", "x=1", "--max-nodes", "0", "-o", str(out)]) == 0
+    assert count_records(out) == 401
+
+
+def test_max_nodes_lowers_the_limit_and_the_message_says_so(tmp_path, capsys):
+    argv = ["draw", "x*2*3*4", "--set", "x=1", "--max-nodes", "3", "-o", str(tmp_path / "g.gv")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "more than --max-nodes 3" in err and "--depth 2" in err
+
+
+def test_depth_draws_only_the_values_nearest_the_output(tmp_path, capsys):
+    out = tmp_path / "near.gv"
+    assert main(["draw", CHAIN, "--set", "x=1", "--depth", "3", "-o", str(out)]) == 0
+    assert count_records(out) == 4  # the output and the three Values before it
+    assert "4 of 401 Values" in out.read_text(encoding="utf-8")
 
 
 def test_the_command_refuses_hostile_input_without_traceback_or_side_effect(tmp_path):

@@ -153,7 +153,15 @@ def test_a_graph_over_max_nodes_is_refused_with_size_and_ways_out():
     with pytest.raises(GraphTooLargeError) as error:
         draw_dot(chain(400))
     message = str(error.value)
-    assert "400 Values" in message and "max_nodes=None" in message and "depth=" in message
+    assert "400 Values" in message and "max_nodes=None" in message and "depth=299" in message
+    # what a caller (the command line) needs to word its own advice
+    assert (error.value.size, error.value.max_nodes, error.value.depth) == (400, 300, 299)
+
+
+def test_when_no_depth_fits_the_error_suggests_none():
+    with pytest.raises(GraphTooLargeError) as error:
+        draw_dot(chain(3), max_nodes=0)
+    assert error.value.depth is None and "depth=" not in str(error.value)
 
 
 def test_max_nodes_none_draws_a_large_graph():
