@@ -140,9 +140,12 @@ class _Builder:
         if type(node.value) not in (int, float):  # bool, complex, str, bytes, None, ...
             self._refuse(node, f"{type(node.value).__name__} constants are not allowed")
         try:
-            return float(node.value)
-        except OverflowError:
+            number = float(node.value)
+        except OverflowError:  # an int literal past the largest float
+            number = math.inf
+        if not math.isfinite(number):  # a float literal past it, such as 1e999, parses as inf
             self._refuse(node, "the number is too large for a float")
+        return number
 
     def _leaf(self, node: ast.Name) -> Value:
         name = node.id

@@ -162,6 +162,12 @@ def test_hostile_input_is_refused_without_running_anything(template, tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("text", ["1e999", "-1e999", "x * 1e999", "1" + "0" * 400])
+def test_a_number_literal_too_large_for_a_float_is_refused(text):
+    with pytest.raises(ExpressionError, match="too large for a float"):
+        parse_expression(text, {"x": 2.0})
+
+
 def test_a_huge_power_tower_is_refused_quickly_by_the_exponent_limit():
     with pytest.raises(ExpressionError, match="too large"):
         parse_expression("9**9**9**9", {})
