@@ -77,6 +77,7 @@ def test_draw_writes_expression_svg_by_default(tmp_path, monkeypatch, capsys):
         (["draw", "x", "--set", "x=1", "--rankdir", "XY"], "invalid choice"),
         (["draw", "x.data", "--set", "x=1"], "attribute access"),
         (["draw", "9**9**9"], "too large"),
+        (["draw", "1/0"], r"error: /: division by zero: '1/0' \(column 1\)"),
         (["draw", "1e999"], "too large for a float: .1e999."),
         (["draw", "x", "--set", "x=1", "--depth", "-1"], "--depth.*0 or more"),
         (["draw", "x", "--set", "x=1", "--max-nodes", "many"], "--max-nodes.*'many'"),
