@@ -206,18 +206,35 @@ def _op_text(node: Value) -> str:
         total = 0.0
         for parent in parents:  # in Value.sum's order, so no constant leaves exactly 0
             total += parent.data
-        constant = node.data - total
-        return f"+ {_constant(constant)}" if constant else "+"
+        constant = _recovered(node.data - total, node, len(parents))
+        return f"+ {constant}" if constant else "+"
     if op not in ("-", "*", "/") or len(parents) != 1:
         return op
     x, local, out = parents[0].data, node._local[0], node.data
     if op == "*":
         return f"* {_constant(local)}"
     if op == "-":
-        return f"- {_constant(x - out)}" if local > 0 else f"{_constant(out + x)} -"
+        constant = _recovered(x - out if local > 0 else out + x, node, 1)
+        if not constant:
+            return "-"
+        return f"- {constant}" if local > 0 else f"{constant} -"
     if x != 0.0 and local == -out / x:  # c / x: the engine stored -out/x
         return f"{_constant(out * x)} /"
     return f"/ {_constant(1.0 / local)}"
+
+
+def _recovered(constant: float, node: Value, additions: int) -> Optional[str]:
+    """A constant of + or - worked back from the data, or None if rounding may
+    have changed it past the digits shown: 1e20 - 1 is 1e20, so the 1 is gone.
+
+    Each addition, the engine's and ours, is off by at most half an ulp of the
+    largest magnitude involved; the constant is shown only if that is far below
+    its fourth significant digit. Never 0, inf or nan: 0 is as likely a lost constant.
+    """
+    scale = abs(node.data) + abs(constant) + sum(abs(parent.data) for parent in node._prev)
+    if math.isfinite(scale) and additions * math.ulp(scale) < 1e-6 * abs(constant):
+        return _constant(constant)
+    return None
 
 
 def _number(x: float) -> str:

@@ -84,6 +84,44 @@ def test_a_number_folded_into_an_op_is_shown_in_the_op_node(build, text):
     assert f'label="{text}"' in " ".join(op_nodes(dot))
 
 
+def op_label(dot):
+    """The label of the one op node in ``dot``."""
+    (line,) = op_nodes(dot)
+    return re.search(r'label="?([^"\]]+)"?', line).group(1)
+
+
+@pytest.mark.parametrize(
+    "build, text",
+    [
+        (lambda: Value.sum([Value(1.0), 3, Value(2.0)]), "+ 3"),
+        (lambda: 0.1 + Value(0.2), "+ 0.1"),  # 0.30000000000000004 − 0.2 is not 0.1 exactly
+        (lambda: Value(-1e20) - 3e19, "- 3e+19"),
+    ],
+)
+def test_a_folded_constant_is_recovered_when_rounding_cannot_hide_it(build, text):
+    assert op_label(draw_dot(build())) == text
+
+
+INF = float("inf")
+
+
+@pytest.mark.parametrize(
+    "build, op",
+    [
+        (lambda: Value(1e20) - 1, "-"),  # 1e20 − 1 rounds to 1e20: the 1 is gone from the data
+        (lambda: 1 - Value(1e20), "-"),
+        (lambda: Value(1e20) + 10000, "+"),  # rounds to 1e20 + 16384, which is not the 10000
+        (lambda: Value.sum([Value(1e20), Value(1.0), 5.0]), "+"),
+        (lambda: Value(INF) + 1, "+"),  # inf − inf would show "+ nan"
+        (lambda: Value(INF) - 1, "-"),
+        (lambda: 1 - Value(INF), "-"),
+        (lambda: Value(1.0) - 0, "-"),  # indistinguishable from x − c with c lost
+    ],
+)
+def test_a_constant_that_cannot_be_recovered_exactly_shows_the_bare_op(build, op):
+    assert op_label(draw_dot(build())) == op
+
+
 def test_a_sum_of_many_terms_is_one_plus_node():
     terms = [Value(float(i)) for i in range(5)]
     dot = draw_dot(Value.sum(terms))
