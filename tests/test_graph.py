@@ -122,6 +122,14 @@ def test_a_constant_that_cannot_be_recovered_exactly_shows_the_bare_op(build, op
     assert op_label(draw_dot(build())) == op
 
 
+def test_a_number_base_to_a_value_power_is_shown_as_the_engine_names_it():
+    x = Value(3.0, label="x")
+    y = Value(8.0)  # 2**x as one node with the single parent x, made by hand
+    y._prev, y._local, y._op = (x,), (8.0 * math.log(2.0),), "2**"
+    assert op_label(draw_dot(y)) == "2**"
+    assert op_label(draw_dot(x**2)) == "**2"
+
+
 def test_a_sum_of_many_terms_is_one_plus_node():
     terms = [Value(float(i)) for i in range(5)]
     dot = draw_dot(Value.sum(terms))
