@@ -239,9 +239,10 @@ def _run_draw(args: argparse.Namespace) -> int:
         raise UsageError(f"--set {unused[0]}: there is no {unused[0]!r} in the expression")
     root.backward()
     # the gradients need no Graphviz: print them before a rendering that may fail
-    print(f"{args.expr} = {root.data:.6g}")
+    # + 0.0 turns -0.0 into 0.0, as the drawing does: "-0" only puzzles a reader
+    print(f"{args.expr} = {root.data + 0.0:.6g}")
     for name, leaf in leaves.items():
-        print(f"  d/d{name} = {leaf.grad:.6g}")
+        print(f"  d/d{name} = {leaf.grad + 0.0:.6g}")
     sys.stdout.flush()  # so they come before the error when stdout and stderr share a terminal
     max_nodes = MAX_NODES if args.max_nodes is None else args.max_nodes or None
     try:

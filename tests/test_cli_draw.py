@@ -62,6 +62,12 @@ def test_draw_writes_expression_svg_by_default(tmp_path, monkeypatch, capsys):
     assert gradients(capsys.readouterr().out) == {"x": 1.0}  # printed with or without Graphviz
 
 
+def test_negative_zero_is_printed_as_0(tmp_path, capsys):
+    assert main(["draw", "x*y", "--set", "x=1", "y=-0", "-o", str(tmp_path / "g.gv")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == ["x*y = 0", "  d/dx = 0", "  d/dy = 1"]  # 1·(−0) is −0.0, d/dx = y
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
