@@ -158,8 +158,9 @@ def render(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FILE_FORMATS:
+        kind = f"a {suffix}" if suffix else "an extensionless"
         raise ValueError(
-            f"render: cannot write a {suffix or 'extensionless'} file ({path}); "
+            f"render: cannot write {kind} file ({path}); "
             "use .svg or .png for an image, .gv or .dot for the DOT source"
         )
     if isinstance(graph, Value):

@@ -141,7 +141,7 @@ def test_a_graph_too_large_exits_2_after_the_gradients_naming_the_flags_to_pass(
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and "401 Values" in lines[0]
     assert "--depth 299" in lines[0] and "--max-nodes 0" in lines[0]
-    assert "max_nodes=" not in lines[0] and "depth=" not in lines[0]  # Python names a user cannot pass
+    assert "max_nodes=" not in lines[0] and "depth=" not in lines[0]  # not for the command line
     assert not (tmp_path / "big.gv").exists()
 
 

@@ -129,7 +129,7 @@ def test_unsupported_syntax_is_refused_with_the_problem_and_position(text, messa
     [
         ("log(x - 2)", r"log: needs a positive value.*column 1"),
         ("1 / (x - 2)", "division by zero"),
-        ("1 / 0", r"^/: division by zero: '1 / 0' \(column 1\)"),  # numbers alone, as the engine says it
+        ("1 / 0", r"^/: division by zero: '1 / 0' \(column 1\)"),  # named as the engine names it
         ("x + 0 ** -1", r"^\*\*: zero to a negative power: '0 \*\* -1' \(column 5\)"),
         ("1e10 ** 100", r"^\*\*: overflow"),
         ("exp(1000)", "exp: overflow"),

@@ -262,6 +262,11 @@ def test_render_refuses_an_unknown_extension(tmp_path):
         render(Value(1.0), tmp_path / "graph.jpg")
 
 
+def test_render_refuses_a_path_without_extension_in_plain_english(tmp_path):
+    with pytest.raises(ValueError, match="cannot write an extensionless file"):
+        render(Value(1.0), tmp_path / "graph")
+
+
 def test_without_dot_rendering_says_how_to_install_graphviz(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # a folder with no dot in it
     out, *_ = neuron()
