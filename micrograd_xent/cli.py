@@ -210,12 +210,25 @@ def _add_draw(commands) -> None:
     draw.add_argument(
         "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom"
     )
+    draw.add_argument(
+        "--depth",
+        type=_count,
+        metavar="N",
+        help="draw only the Values within N ops of the output (default: all)",
+    )
+    draw.add_argument(
+        "--max-nodes",
+        type=_count,
+        metavar="N",
+        help="refuse to draw more than N Values, 0 for no limit (default: 300, "
+        "past which a drawing is no longer read, only scrolled)",
+    )
     draw.set_defaults(run=_run_draw)
 
 
 def _run_draw(args: argparse.Namespace) -> int:
     from .expression import ExpressionError, MissingValueError, parse_expression
-    from .graph import GraphTooLargeError, GraphvizNotFoundError, render
+    from .graph import MAX_NODES, GraphTooLargeError, GraphvizNotFoundError, render
 
     values = _parse_assignments(args.assignments)
     try:
@@ -228,15 +241,30 @@ def _run_draw(args: argparse.Namespace) -> int:
     if unused:
         raise UsageError(f"--set {unused[0]}: there is no {unused[0]!r} in the expression")
     root.backward()
+    # the gradients need no Graphviz: print them before a rendering that may fail
+    # + 0.0 turns -0.0 into 0.0, as the drawing does: "-0" only puzzles a reader
+    print(f"{args.expr} = {root.data + 0.0:.6g}")
+    for name, leaf in leaves.items():
+        print(f"  d/d{name} = {leaf.grad + 0.0:.6g}")
+    sys.stdout.flush()  # so they come before the error when stdout and stderr share a terminal
+    max_nodes = MAX_NODES if args.max_nodes is None else args.max_nodes or None
     try:
-        path = render(root, args.output, edge_labels=args.edge_labels, rankdir=args.rankdir)
-    except (ValueError, GraphvizNotFoundError, GraphTooLargeError) as error:
+        path = render(
+            root, args.output, edge_labels=args.edge_labels, rankdir=args.rankdir,
+            depth=args.depth, max_nodes=max_nodes,
+        )
+    except GraphTooLargeError as error:  # its message names draw_dot's arguments, not the flags
+        ways_out = "--max-nodes 0 to draw them all"
+        if error.depth is not None:
+            ways_out = f"--depth {error.depth} to draw the Values nearest the output, or {ways_out}"
+        raise UsageError(
+            f"{error.size} Values to draw, more than --max-nodes {error.max_nodes} can show "
+            f"readably; pass {ways_out}"
+        ) from None
+    except (ValueError, GraphvizNotFoundError) as error:
         raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
-    print(f"{args.expr} = {root.data:.6g}")
-    for name, leaf in leaves.items():
-        print(f"  d/d{name} = {leaf.grad:.6g}")
     print(f"wrote {path}")
     return 0
 
@@ -261,3 +289,10 @@ def _parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
             raise UsageError(f"--set {name}: given twice")
         values[name] = value
     return values
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    if not text.isdecimal():
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, got {text!r}")
+    return int(text)

@@ -34,6 +34,11 @@ _BINARY = {
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
 }
+_FLOAT_ERRORS = {  # Python's errors for two plain numbers, named by op as the engine names its own
+    (ast.Div, ZeroDivisionError): "/: division by zero",
+    (ast.Pow, ZeroDivisionError): "**: zero to a negative power",
+    (ast.Pow, OverflowError): "**: overflow: the result is larger than the largest float",
+}
 _OTHER_OPERATORS = {
     ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
     ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~",
@@ -140,9 +145,12 @@ class _Builder:
         if type(node.value) not in (int, float):  # bool, complex, str, bytes, None, ...
             self._refuse(node, f"{type(node.value).__name__} constants are not allowed")
         try:
-            return float(node.value)
-        except OverflowError:
+            number = float(node.value)
+        except OverflowError:  # an int literal past the largest float
+            number = math.inf
+        if not math.isfinite(number):  # a float literal past it, such as 1e999, parses as inf
             self._refuse(node, "the number is too large for a float")
+        return number
 
     def _leaf(self, node: ast.Name) -> Value:
         name = node.id
@@ -179,6 +187,10 @@ class _Builder:
         try:
             result = operation(*operands)
         except (ArithmeticError, ValueError, TypeError, IndexError) as error:
+            if not any(isinstance(operand, Value) for operand in operands):
+                problem = _FLOAT_ERRORS.get((type(getattr(node, "op", None)), type(error)))
+                if problem:
+                    self._refuse(node, problem)
             raise ExpressionError(f"{error} ({self._where(node)})") from None
         data = result.data if isinstance(result, Value) else result
         if not isinstance(data, float) or not math.isfinite(data):

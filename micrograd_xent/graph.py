@@ -52,7 +52,15 @@ class GraphvizNotFoundError(RuntimeError):
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more Values than ``max_nodes``; the message says what to pass."""
+    """The graph has more Values than ``max_nodes``; the message says what to pass.
+
+    ``size`` is how many Values there were to draw, ``depth`` the largest depth
+    that fits in ``max_nodes`` (None if none does), for a caller to word its own advice.
+    """
+
+    def __init__(self, message: str, size: int, max_nodes: int, depth: Optional[int]) -> None:
+        super().__init__(message)
+        self.size, self.max_nodes, self.depth = size, max_nodes, depth
 
 
 @contextmanager
@@ -113,7 +121,7 @@ def draw_dot(
         raise ValueError(f"draw_dot: deltas has a Value that is not in the graph: {missing[0]!r}")
     shown = [node for node in _inputs_first(root) if depth is None or depths[node] <= depth]
     if max_nodes is not None and len(shown) > max_nodes:
-        raise GraphTooLargeError(_too_large_message(depths, len(shown), max_nodes))
+        raise _too_large(depths, len(shown), max_nodes)
 
     dot = ValueGraph(format=format, graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname=_FONT, fontsize="12")
@@ -150,8 +158,9 @@ def render(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FILE_FORMATS:
+        kind = f"a {suffix}" if suffix else "an extensionless"
         raise ValueError(
-            f"render: cannot write a {suffix or 'extensionless'} file ({path}); "
+            f"render: cannot write {kind} file ({path}); "
             "use .svg or .png for an image, .gv or .dot for the DOT source"
         )
     if isinstance(graph, Value):
@@ -198,18 +207,35 @@ def _op_text(node: Value) -> str:
         total = 0.0
         for parent in parents:  # in Value.sum's order, so no constant leaves exactly 0
             total += parent.data
-        constant = node.data - total
-        return f"+ {_constant(constant)}" if constant else "+"
+        constant = _recovered(node.data - total, node, len(parents))
+        return f"+ {constant}" if constant else "+"
     if op not in ("-", "*", "/") or len(parents) != 1:
         return op
     x, local, out = parents[0].data, node._local[0], node.data
     if op == "*":
         return f"* {_constant(local)}"
     if op == "-":
-        return f"- {_constant(x - out)}" if local > 0 else f"{_constant(out + x)} -"
+        constant = _recovered(x - out if local > 0 else out + x, node, 1)
+        if not constant:
+            return "-"
+        return f"- {constant}" if local > 0 else f"{constant} -"
     if x != 0.0 and local == -out / x:  # c / x: the engine stored -out/x
         return f"{_constant(out * x)} /"
     return f"/ {_constant(1.0 / local)}"
+
+
+def _recovered(constant: float, node: Value, additions: int) -> Optional[str]:
+    """A constant of + or - worked back from the data, or None if rounding may
+    have changed it past the digits shown: 1e20 - 1 is 1e20, so the 1 is gone.
+
+    Each addition, the engine's and ours, is off by at most half an ulp of the
+    largest magnitude involved; the constant is shown only if that is far below
+    its fourth significant digit. Never 0, inf or nan: 0 is as likely a lost constant.
+    """
+    scale = abs(node.data) + abs(constant) + sum(abs(parent.data) for parent in node._prev)
+    if math.isfinite(scale) and additions * math.ulp(scale) < 1e-6 * abs(constant):
+        return _constant(constant)
+    return None
 
 
 def _number(x: float) -> str:
@@ -262,7 +288,7 @@ def _inputs_first(root: Value) -> list[Value]:
     return list(order)
 
 
-def _too_large_message(depths: dict[Value, int], shown: int, max_nodes: int) -> str:
+def _too_large(depths: dict[Value, int], shown: int, max_nodes: int) -> GraphTooLargeError:
     message = (
         f"draw_dot: {shown} Values to draw, more than max_nodes={max_nodes} can show "
         "readably; pass max_nodes=None to draw them all anyway"
@@ -271,7 +297,7 @@ def _too_large_message(depths: dict[Value, int], shown: int, max_nodes: int) -> 
     for d in depths.values():
         counts[d] += 1
     fitting = [d for d in range(len(counts)) if sum(counts[: d + 1]) <= max_nodes]
+    depth = fitting[-1] if fitting else None
     if fitting:
-        d = fitting[-1]
-        message += f", or depth={d} to draw the {sum(counts[: d + 1])} nearest the output"
-    return message
+        message += f", or depth={depth} to draw the {sum(counts[: depth + 1])} nearest the output"
+    return GraphTooLargeError(message, shown, max_nodes, depth)

@@ -59,6 +59,13 @@ def test_draw_writes_expression_svg_by_default(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["draw", "x + 1", "--set", "x=1"]) == (0 if shutil.which("dot") else 2)
     assert (tmp_path / "expression.svg").exists() == bool(shutil.which("dot"))
+    assert gradients(capsys.readouterr().out) == {"x": 1.0}  # printed with or without Graphviz
+
+
+def test_negative_zero_is_printed_as_0(tmp_path, capsys):
+    assert main(["draw", "x*y", "--set", "x=1", "y=-0", "-o", str(tmp_path / "g.gv")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == ["x*y = 0", "  d/dx = 0", "  d/dy = 1"]  # 1·(−0) is −0.0, d/dx = y
 
 
 @pytest.mark.parametrize(
@@ -73,11 +80,13 @@ def test_draw_writes_expression_svg_by_default(tmp_path, monkeypatch, capsys):
         (["draw", "x", "--set", "x=inf"], "finite"),
         (["draw", "x", "--set", "x=1", "--set", "x=2"], "given twice"),
         (["draw", "x", "--set", "x=1", "y=2"], "no 'y' in the expression"),
-        (["draw", "x", "--set", "x=1", "-o", "graph.jpg"], r"\.jpg"),
-        (["draw", "x", "--set", "x=1", "-o", "/no/such/dir/g.gv"], "cannot write"),
         (["draw", "x", "--set", "x=1", "--rankdir", "XY"], "invalid choice"),
         (["draw", "x.data", "--set", "x=1"], "attribute access"),
         (["draw", "9**9**9"], "too large"),
+        (["draw", "1/0"], r"error: /: division by zero: '1/0' \(column 1\)"),
+        (["draw", "1e999"], "too large for a float: .1e999."),
+        (["draw", "x", "--set", "x=1", "--depth", "-1"], "--depth.*0 or more"),
+        (["draw", "x", "--set", "x=1", "--max-nodes", "many"], "--max-nodes.*'many'"),
         (["draw", "__import__('os').system('echo pwned')"], "only calls of"),
     ],
 )
@@ -91,12 +100,69 @@ def test_bad_input_exits_2_with_one_line_on_stderr(argv, message, capsys, tmp_pa
     assert re.search(message, lines[0])
 
 
-def test_draw_without_dot_exits_2_with_install_help(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["draw", "x", "--set", "x=1", "-o", str(tmp_path / "x.svg")]) == 2
+def test_draw_without_dot_prints_the_gradients_then_exits_2_with_install_help(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder with no dot in it
+    assert main(["draw", "x*y", "--set", "x=1", "y=2", "-o", str(tmp_path / "x.svg")]) == 2
+    captured = capsys.readouterr()
+    assert gradients(captured.out) == {"x": 2.0, "y": 1.0}  # d(xy)/dx = y, d(xy)/dy = x
+    assert "= 2" in captured.out
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "apt-get install graphviz" in captured.err and ".gv" in captured.err
+
+
+@pytest.mark.parametrize(
+    "output, message",
+    [("graph.jpg", r"\.jpg"), ("/no/such/dir/g.gv", "cannot write")],
+)
+def test_a_file_that_cannot_be_written_exits_2_after_the_gradients(
+    output, message, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["draw", "3*x", "--set", "x=1", "-o", output]) == 2
+    captured = capsys.readouterr()
+    assert gradients(captured.out) == {"x": 3.0}
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and re.search(message, lines[0])
+
+
+CHAIN = "x" + "*1.01" * 400  # 401 Values, each one op from the next
+
+
+def count_records(path):
+    return path.read_text(encoding="utf-8").count("data ")
+
+
+def test_a_graph_too_large_exits_2_after_the_gradients_naming_the_flags_to_pass(tmp_path, capsys):
+    assert main(["draw", CHAIN, "--set", "x=1", "-o", str(tmp_path / "big.gv")]) == 2
+    captured = capsys.readouterr()
+    assert gradients(captured.out)["x"] == pytest.approx(1.01**400, rel=1e-5)
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "401 Values" in lines[0]
+    assert "--depth 299" in lines[0] and "--max-nodes 0" in lines[0]
+    assert "max_nodes=" not in lines[0] and "depth=" not in lines[0]  # not for the command line
+    assert not (tmp_path / "big.gv").exists()
+
+
+def test_max_nodes_0_draws_a_graph_of_any_size(tmp_path, capsys):
+    out = tmp_path / "big.gv"
+    assert main(["draw", CHAIN, "--set", "x=1", "--max-nodes", "0", "-o", str(out)]) == 0
+    assert count_records(out) == 401
+
+
+def test_max_nodes_lowers_the_limit_and_the_message_says_so(tmp_path, capsys):
+    argv = ["draw", "x*2*3*4", "--set", "x=1", "--max-nodes", "3", "-o", str(tmp_path / "g.gv")]
+    assert main(argv) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1
-    assert "apt-get install graphviz" in err and ".gv" in err
+    assert "more than --max-nodes 3" in err and "--depth 2" in err
+
+
+def test_depth_draws_only_the_values_nearest_the_output(tmp_path, capsys):
+    out = tmp_path / "near.gv"
+    assert main(["draw", CHAIN, "--set", "x=1", "--depth", "3", "-o", str(out)]) == 0
+    assert count_records(out) == 4  # the output and the three Values before it
+    assert "4 of 401 Values" in out.read_text(encoding="utf-8")
 
 
 def test_the_command_refuses_hostile_input_without_traceback_or_side_effect(tmp_path):

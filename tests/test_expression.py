@@ -129,6 +129,9 @@ def test_unsupported_syntax_is_refused_with_the_problem_and_position(text, messa
     [
         ("log(x - 2)", r"log: needs a positive value.*column 1"),
         ("1 / (x - 2)", "division by zero"),
+        ("1 / 0", r"^/: division by zero: '1 / 0' \(column 1\)"),  # named as the engine names it
+        ("x + 0 ** -1", r"^\*\*: zero to a negative power: '0 \*\* -1' \(column 5\)"),
+        ("1e10 ** 100", r"^\*\*: overflow"),
         ("exp(1000)", "exp: overflow"),
         ("(-8) ** (1/3)", "not a finite real number"),
         ("1e308 * 10", "not a finite real number"),
@@ -160,6 +163,12 @@ def test_hostile_input_is_refused_without_running_anything(template, tmp_path):
     with pytest.raises(ExpressionError):
         parse_expression(template.format(marker=marker), {"x": 1.0})
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", ["1e999", "-1e999", "x * 1e999", "1" + "0" * 400])
+def test_a_number_literal_too_large_for_a_float_is_refused(text):
+    with pytest.raises(ExpressionError, match="too large for a float"):
+        parse_expression(text, {"x": 2.0})
 
 
 def test_a_huge_power_tower_is_refused_quickly_by_the_exponent_limit():

@@ -84,6 +84,52 @@ def test_a_number_folded_into_an_op_is_shown_in_the_op_node(build, text):
     assert f'label="{text}"' in " ".join(op_nodes(dot))
 
 
+def op_label(dot):
+    """The label of the one op node in ``dot``."""
+    (line,) = op_nodes(dot)
+    return re.search(r'label="?([^"\]]+)"?', line).group(1)
+
+
+@pytest.mark.parametrize(
+    "build, text",
+    [
+        (lambda: Value.sum([Value(1.0), 3, Value(2.0)]), "+ 3"),
+        (lambda: 0.1 + Value(0.2), "+ 0.1"),  # 0.30000000000000004 − 0.2 is not 0.1 exactly
+        (lambda: Value(-1e20) - 3e19, "- 3e+19"),
+    ],
+)
+def test_a_folded_constant_is_recovered_when_rounding_cannot_hide_it(build, text):
+    assert op_label(draw_dot(build())) == text
+
+
+INF = float("inf")
+
+
+@pytest.mark.parametrize(
+    "build, op",
+    [
+        (lambda: Value(1e20) - 1, "-"),  # 1e20 − 1 rounds to 1e20: the 1 is gone from the data
+        (lambda: 1 - Value(1e20), "-"),
+        (lambda: Value(1e20) + 10000, "+"),  # rounds to 1e20 + 16384, which is not the 10000
+        (lambda: Value.sum([Value(1e20), Value(1.0), 5.0]), "+"),
+        (lambda: Value(INF) + 1, "+"),  # inf − inf would show "+ nan"
+        (lambda: Value(INF) - 1, "-"),
+        (lambda: 1 - Value(INF), "-"),
+        (lambda: Value(1.0) - 0, "-"),  # indistinguishable from x − c with c lost
+    ],
+)
+def test_a_constant_that_cannot_be_recovered_exactly_shows_the_bare_op(build, op):
+    assert op_label(draw_dot(build())) == op
+
+
+def test_a_number_base_to_a_value_power_is_shown_as_the_engine_names_it():
+    x = Value(3.0, label="x")
+    y = Value(8.0)  # 2**x as one node with the single parent x, made by hand
+    y._prev, y._local, y._op = (x,), (8.0 * math.log(2.0),), "2**"
+    assert op_label(draw_dot(y)) == "2**"
+    assert op_label(draw_dot(x**2)) == "**2"
+
+
 def test_a_sum_of_many_terms_is_one_plus_node():
     terms = [Value(float(i)) for i in range(5)]
     dot = draw_dot(Value.sum(terms))
@@ -153,7 +199,15 @@ def test_a_graph_over_max_nodes_is_refused_with_size_and_ways_out():
     with pytest.raises(GraphTooLargeError) as error:
         draw_dot(chain(400))
     message = str(error.value)
-    assert "400 Values" in message and "max_nodes=None" in message and "depth=" in message
+    assert "400 Values" in message and "max_nodes=None" in message and "depth=299" in message
+    # what a caller (the command line) needs to word its own advice
+    assert (error.value.size, error.value.max_nodes, error.value.depth) == (400, 300, 299)
+
+
+def test_when_no_depth_fits_the_error_suggests_none():
+    with pytest.raises(GraphTooLargeError) as error:
+        draw_dot(chain(3), max_nodes=0)
+    assert error.value.depth is None and "depth=" not in str(error.value)
 
 
 def test_max_nodes_none_draws_a_large_graph():
@@ -206,6 +260,11 @@ def test_render_gv_writes_the_dot_source(tmp_path):
 def test_render_refuses_an_unknown_extension(tmp_path):
     with pytest.raises(ValueError, match=r"\.jpg.*\.svg or \.png"):
         render(Value(1.0), tmp_path / "graph.jpg")
+
+
+def test_render_refuses_a_path_without_extension_in_plain_english(tmp_path):
+    with pytest.raises(ValueError, match="cannot write an extensionless file"):
+        render(Value(1.0), tmp_path / "graph")
 
 
 def test_without_dot_rendering_says_how_to_install_graphviz(tmp_path, monkeypatch):
