@@ -72,8 +72,10 @@ def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> tuple[list, list]:
 def initial_weights(seed: int = 1) -> tuple[list, list]:
     """W[l][j][i]: layer l, neuron j, input i, uniform in [-1, 1]; biases 0."""
     rng = random.Random(seed)
-    W = [[[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(nout)]
-         for nin, nout in zip(SIZES, SIZES[1:])]
+    W = [
+        [[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(nout)]
+        for nin, nout in zip(SIZES, SIZES[1:])
+    ]
     B = [[0.0] * nout for nout in SIZES[1:]]
     return W, B
 
@@ -238,20 +240,28 @@ def bench_mlp(sizes: list[int], reps: int) -> tuple[str, dict]:
         for rep in range(reps):
             progress(f"  MLP step N={n}: repetition {rep + 1}/{reps}")
             # rotate who goes first: no engine always runs in the heap the same other left behind
-            for name in names[rep % len(names):] + names[:rep % len(names)]:
+            for name in names[rep % len(names) :] + names[: rep % len(names)]:
                 times[name].append(timed(steps[name]))
-        med = medians[n] = {name: statistics.median(t) for name, t in times.items()}
+        medians[n] = {name: statistics.median(t) for name, t in times.items()}
         mg = times.get("micrograd")
-        rows.append([
-            str(n),
-            fmt_spread(times["float"]),
-            fmt_spread(times["xent"]),
-            fmt_spread(mg) if mg else "not installed",
-            ratios(times, "xent", "float"),
-            ratios(times, "micrograd", "xent") if mg else "—",
-        ])
-    header = ["N", "hand-written floats", "micrograd_xent", "micrograd 0.1.0",
-              "xent / floats", "micrograd / xent"]
+        rows.append(
+            [
+                str(n),
+                fmt_spread(times["float"]),
+                fmt_spread(times["xent"]),
+                fmt_spread(mg) if mg else "not installed",
+                ratios(times, "xent", "float"),
+                ratios(times, "micrograd", "xent") if mg else "—",
+            ]
+        )
+    header = [
+        "N",
+        "hand-written floats",
+        "micrograd_xent",
+        "micrograd 0.1.0",
+        "xent / floats",
+        "micrograd / xent",
+    ]
     return table(header, rows), medians
 
 
@@ -280,13 +290,17 @@ def bench_chain(depths: list[int], reps: int) -> tuple[str, dict]:
         nodes = 2 * depth  # one * and one + per step
         for name, make in engines:
             if name in failed:
-                rows.append([f"{depth:.0e}", name, "not run: RecursionError at a smaller D", "", "", ""])
+                rows.append(
+                    [f"{depth:.0e}", name, "not run: RecursionError at a smaller D", "", "", ""]
+                )
                 continue
             build, build_gc_off, back, error = [], [], [], ""
             for rep in range(reps):
                 progress(f"  chain D={depth:.0e} {name}: repetition {rep + 1}/{reps}")
                 graph = []
-                build_gc_off.append(timed(lambda: graph.append(chain(make, depth)), collector=False))
+                build_gc_off.append(
+                    timed(lambda: graph.append(chain(make, depth)), collector=False)
+                )
                 graph.clear()
                 build.append(timed(lambda: graph.append(chain(make, depth))))
                 try:
@@ -299,16 +313,26 @@ def bench_chain(depths: list[int], reps: int) -> tuple[str, dict]:
                     graph.clear()
             if not error and name == "micrograd_xent":
                 backward[depth] = statistics.median(back) / nodes
-            rows.append([
-                f"{depth:.0e}",
-                name,
-                fmt_spread(build, nodes),
-                fmt_spread(build_gc_off, nodes),
-                error or fmt_spread(back, nodes),
-                f"{backward[depth] / backward[depths[0]]:.2f}×" if name == "micrograd_xent" else "",
-            ])
-    header = ["D", "engine", "build per node", "build, gc off", "backward per node",
-              f"backward vs D={depths[0]:.0e}"]
+            rows.append(
+                [
+                    f"{depth:.0e}",
+                    name,
+                    fmt_spread(build, nodes),
+                    fmt_spread(build_gc_off, nodes),
+                    error or fmt_spread(back, nodes),
+                    f"{backward[depth] / backward[depths[0]]:.2f}×"
+                    if name == "micrograd_xent"
+                    else "",
+                ]
+            )
+    header = [
+        "D",
+        "engine",
+        "build per node",
+        "build, gc off",
+        "backward per node",
+        f"backward vs D={depths[0]:.0e}",
+    ]
     return table(header, rows), backward
 
 
@@ -372,9 +396,22 @@ def bench_memory(depth: int) -> tuple[str, dict]:
         before, after = bytes_per_step(make, depth)
         left, found = freed_by_refcount(make, depth)
         results[name] = before, after, left, found
-        rows.append([name, f"{before:.1f}", "RecursionError" if after is None else f"{after:.1f}",
-                     f"{left / 1000:,.0f} kB", str(found)])
-    header = ["engine", "per step", "after backward", "held after del, gc off", "gc.collect() then finds"]
+        rows.append(
+            [
+                name,
+                f"{before:.1f}",
+                "RecursionError" if after is None else f"{after:.1f}",
+                f"{left / 1000:,.0f} kB",
+                str(found),
+            ]
+        )
+    header = [
+        "engine",
+        "per step",
+        "after backward",
+        "held after del, gc off",
+        "gc.collect() then finds",
+    ]
     return table(header, rows), results["micrograd_xent"]
 
 
@@ -394,14 +431,21 @@ def targets(mlp: dict, backward: dict, memory: tuple) -> str:
             check(ratio >= 15, f"MLP step N=64 ≥ 15× faster than micrograd: {ratio:.1f}×")
     small, large = 10**3, max(backward)
     ratio = backward[large] / backward[small]
-    check(ratio <= 1.5, f"backward per node at D={large:.0e} within 1.5× of D={small:.0e}: {ratio:.2f}×")
+    check(
+        ratio <= 1.5,
+        f"backward per node at D={large:.0e} within 1.5× of D={small:.0e}: {ratio:.2f}×",
+    )
     before, after, left, found = memory
-    check(max(before, after) <= 400,
-          f"≤ 400 bytes per chain step: {before:.0f} before backward, {after:.0f} after")
-    check(found == 0 and left < 0.01 * before * MEMORY_STEPS,
-          f"a dropped graph is freed by reference counting: {left / 1000:.0f} kB of "
-          f"{before * MEMORY_STEPS / 1e6:.0f} MB still held, "
-          f"gc.collect() finds {found}")
+    check(
+        max(before, after) <= 400,
+        f"≤ 400 bytes per chain step: {before:.0f} before backward, {after:.0f} after",
+    )
+    check(
+        found == 0 and left < 0.01 * before * MEMORY_STEPS,
+        f"a dropped graph is freed by reference counting: {left / 1000:.0f} kB of "
+        f"{before * MEMORY_STEPS / 1e6:.0f} MB still held, "
+        f"gc.collect() finds {found}",
+    )
     return "\n".join(lines)
 
 
@@ -422,12 +466,20 @@ def main() -> None:
     progress("memory")
     memory, memory_numbers = bench_memory(MEMORY_STEPS)
 
-    print(f"Python {sys.version.split()[0]}; times are median (min–max); ratios of medians (of minima)")
-    print(f"\nOne SGD step of MLP(2, [16, 16, 1]), mse, over N two-moons points, {mlp_reps} repetitions\n")
+    print(
+        f"Python {sys.version.split()[0]}; times are median (min–max); ratios of medians (of minima)"
+    )
+    print(
+        f"\nOne SGD step of MLP(2, [16, 16, 1]), mse, over N two-moons points, {mlp_reps} repetitions\n"
+    )
     print(mlp)
-    print(f"\nChain x = x*1.0001 + 0.001 of D steps (2D nodes), then backward, {chain_reps} repetitions\n")
+    print(
+        f"\nChain x = x*1.0001 + 0.001 of D steps (2D nodes), then backward, {chain_reps} repetitions\n"
+    )
     print(deep)
-    print(f"\nMemory per chain step (tracemalloc: growth from {MEMORY_STEPS:.0e} to twice that), bytes\n")
+    print(
+        f"\nMemory per chain step (tracemalloc: growth from {MEMORY_STEPS:.0e} to twice that), bytes\n"
+    )
     print(memory)
     print("\nTargets\n")
     print(targets(mlp_medians, backward, memory_numbers))

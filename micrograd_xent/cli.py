@@ -185,7 +185,9 @@ def _add_draw(commands) -> None:
         "bce_with_logits, cross_entropy (with [lists] as their arguments).",
     )
     draw.add_argument(
-        "expr", metavar="EXPR", help='e.g. "tanh(w*x + b)"; one that starts with - goes last, after --'
+        "expr",
+        metavar="EXPR",
+        help='e.g. "tanh(w*x + b)"; one that starts with - goes last, after --',
     )
     draw.add_argument(
         "--set",
@@ -208,7 +210,10 @@ def _add_draw(commands) -> None:
         "--edge-labels", action="store_true", help="write the local derivative on each edge"
     )
     draw.add_argument(
-        "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom"
+        "--rankdir",
+        choices=("LR", "TB"),
+        default="LR",
+        help="left to right (default) or top to bottom",
     )
     draw.add_argument(
         "--depth",
@@ -250,8 +255,12 @@ def _run_draw(args: argparse.Namespace) -> int:
     max_nodes = MAX_NODES if args.max_nodes is None else args.max_nodes or None
     try:
         path = render(
-            root, args.output, edge_labels=args.edge_labels, rankdir=args.rankdir,
-            depth=args.depth, max_nodes=max_nodes,
+            root,
+            args.output,
+            edge_labels=args.edge_labels,
+            rankdir=args.rankdir,
+            depth=args.depth,
+            max_nodes=max_nodes,
         )
     except GraphTooLargeError as error:  # its message names draw_dot's arguments, not the flags
         ways_out = "--max-nodes 0 to draw them all"

@@ -28,7 +28,6 @@ TOLERANCE = 1e-6  # central differences with h = 1e-5 are good to about 1e-10
 STEP = 1e-5
 
 
-
 @dataclass
 class Network:
     """A fully connected network, one input and its target, as plain floats."""

@@ -52,9 +52,7 @@ class Value:
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(data, _REAL):
-            raise TypeError(
-                f"Value() needs a real number, got {type(data).__name__} {data!r}"
-            )
+            raise TypeError(f"Value() needs a real number, got {type(data).__name__} {data!r}")
         try:
             self.data = float(data)
         except OverflowError:
@@ -99,9 +97,7 @@ class Value:
 
     def __mul__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _result(
-                self.data * other.data, (self, other), (other.data, self.data), "*"
-            )
+            return _result(self.data * other.data, (self, other), (other.data, self.data), "*")
         if isinstance(other, _REAL):
             other = float(other)
             return _result(self.data * other, (self,), (other,), "*")

@@ -21,7 +21,6 @@ from .engine import Value
 from .nn import MLP, SGD
 
 
-
 # --- Nielsen's learning slowdown ----------------------------------------------
 
 NIELSEN_STARTS = ((0.6, 0.9), (2.0, 2.0))

@@ -40,8 +40,16 @@ _FLOAT_ERRORS = {  # Python's errors for two plain numbers, named by op as the e
     (ast.Pow, OverflowError): "**: overflow: the result is larger than the largest float",
 }
 _OTHER_OPERATORS = {
-    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
-    ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.Not: "not",
+    ast.Invert: "~",
 }
 _REFUSED = {  # how an error names syntax outside the whitelist
     ast.Attribute: "attribute access",
@@ -124,12 +132,18 @@ class _Builder:
             return self._leaf(node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand)
-            return self._apply(node, operator.neg, operand) if isinstance(node.op, ast.USub) else operand
+            return (
+                self._apply(node, operator.neg, operand)
+                if isinstance(node.op, ast.USub)
+                else operand
+            )
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left, right = self.build(node.left), self.build(node.right)
             if isinstance(node.op, ast.Pow) and not isinstance(right, Value):
                 if abs(right) > MAX_EXPONENT:
-                    self._refuse(node, f"the exponent {right:g} is too large (limit ±{MAX_EXPONENT})")
+                    self._refuse(
+                        node, f"the exponent {right:g} is too large (limit ±{MAX_EXPONENT})"
+                    )
             return self._apply(node, _BINARY[type(node.op)], left, right)
         if isinstance(node, ast.Call):
             return self._call(node)
@@ -159,7 +173,9 @@ class _Builder:
         if name in FUNCTIONS or name in LOSSES:
             self._refuse(node, f"{name} is a function; call it as {name}(...)")
         if name not in self.values:
-            raise MissingValueError(f"no value for the variable {name!r} ({self._where(node)})", name)
+            raise MissingValueError(
+                f"no value for the variable {name!r} ({self._where(node)})", name
+            )
         self.leaves[name] = Value(self.values[name], label=name)
         return self.leaves[name]
 
@@ -172,7 +188,9 @@ class _Builder:
             self._refuse(node, f"{name}: keyword arguments are not allowed")
         arity = 1 if name in FUNCTIONS else 2
         if len(node.args) != arity:
-            self._refuse(node, f"{name} takes {arity} argument{'s' * (arity > 1)}, got {len(node.args)}")
+            self._refuse(
+                node, f"{name} takes {arity} argument{'s' * (arity > 1)}, got {len(node.args)}"
+            )
         if name in FUNCTIONS:
             x = self.build(node.args[0])
             x = x if isinstance(x, Value) else Value(x)

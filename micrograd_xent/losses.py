@@ -62,9 +62,7 @@ def bce(probabilities: Scalars, targets: Scalars) -> Value:
     p, t = _paired("bce", probabilities, targets)
     _check_unit_interval("bce", "probability", p)
     _check_unit_interval("bce", "target", t)
-    terms = [
-        ti * _clamped_log(pi) + (1.0 - ti) * _clamped_log(1.0 - pi) for pi, ti in zip(p, t)
-    ]
+    terms = [ti * _clamped_log(pi) + (1.0 - ti) * _clamped_log(1.0 - pi) for pi, ti in zip(p, t)]
     return -_mean(terms)
 
 
@@ -161,7 +159,9 @@ def _values(loss: str, xs: Scalars) -> list[Value]:
         raise ValueError(f"{loss}: needs at least one value, got an empty sequence")
     for item in items:
         if not isinstance(item, (Value, Real)):
-            raise TypeError(f"{loss}: expected Values or numbers, got {type(item).__name__} {item!r}")
+            raise TypeError(
+                f"{loss}: expected Values or numbers, got {type(item).__name__} {item!r}"
+            )
     return [item if isinstance(item, Value) else Value(item) for item in items]
 
 

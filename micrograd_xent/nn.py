@@ -21,7 +21,12 @@ from typing import Optional, Sequence, Union
 from .engine import Value
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-_REPR_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}  # micrograd's
+_REPR_NAMES = {
+    "relu": "ReLU",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "linear": "Linear",
+}  # micrograd's
 
 Inputs = Sequence[Union[Value, int, float]]
 
@@ -180,5 +185,7 @@ def _activation_name(activation: Optional[str], nonlin: Union[bool, str]) -> str
     if activation is None:
         return "relu" if nonlin else "linear"
     if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}"
+        )
     return activation

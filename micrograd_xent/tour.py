@@ -262,17 +262,43 @@ def comparison_section(out: Path) -> Section:
     )
     overview = _table(
         ["loss + output activation", "rows", "max |autograd − hand|", "max |diff|", "verdict"],
-        [[f"{r.loss} + {r.activation}", str(len(r.rows)), f"{r.max_autograd_vs_hand:.1e}",
-          f"{r.max_diff:.1e}", "ok" if r.ok else "DISAGREE"] for r in reports],
+        [
+            [
+                f"{r.loss} + {r.activation}",
+                str(len(r.rows)),
+                f"{r.max_autograd_vs_hand:.1e}",
+                f"{r.max_diff:.1e}",
+                "ok" if r.ok else "DISAGREE",
+            ]
+            for r in reports
+        ],
     )
     details = "".join(
         f"<details><summary>{html.escape(r.title())}: {html.escape(r.verdict())}</summary>\n"
         + _table(
-            ["layer", "neuron", "parameter", "autograd", "hand-derived", "finite difference",
-             "|diff|", "ok"],
-            [[str(row.layer), str(row.neuron), row.parameter, f"{row.autograd:.10f}",
-              f"{row.hand_derived:.10f}", f"{row.finite_difference:.10f}", f"{row.diff:.1e}",
-              "ok" if row.ok else "FAIL"] for row in r.rows],
+            [
+                "layer",
+                "neuron",
+                "parameter",
+                "autograd",
+                "hand-derived",
+                "finite difference",
+                "|diff|",
+                "ok",
+            ],
+            [
+                [
+                    str(row.layer),
+                    str(row.neuron),
+                    row.parameter,
+                    f"{row.autograd:.10f}",
+                    f"{row.hand_derived:.10f}",
+                    f"{row.finite_difference:.10f}",
+                    f"{row.diff:.1e}",
+                    "ok" if row.ok else "FAIL",
+                ]
+                for row in r.rows
+            ],
         )
         + "</details>\n"
         for r in reports
@@ -320,14 +346,16 @@ def slowdown_section(out: Path) -> Section:
     for run in runs:
         half = ex.first_epoch_below(run.outputs, 0.5)
         fifth = ex.first_epoch_below(run.outputs, 0.2)
-        rows.append([
-            _COST_STYLE[run.cost]["label"],
-            f"w = {run.start[0]}, b = {run.start[1]}",
-            f"{run.outputs[0]:.3f}",
-            _epoch(half),
-            _epoch(fifth),
-            f"{run.outputs[-1]:.3f}",
-        ])
+        rows.append(
+            [
+                _COST_STYLE[run.cost]["label"],
+                f"w = {run.start[0]}, b = {run.start[1]}",
+                f"{run.outputs[0]:.3f}",
+                _epoch(half),
+                _epoch(fifth),
+                f"{run.outputs[-1]:.3f}",
+            ]
+        )
         summary.append(
             f"slowdown: {run.cost:9} from (w, b) = {run.start}: output {run.outputs[0]:.3f} → "
             f"{run.outputs[-1]:.3f} after {epochs} epochs; below 0.5 at epoch {_epoch(half)}"
@@ -337,7 +365,8 @@ def slowdown_section(out: Path) -> Section:
         f"<p>One sigmoid neuron, input {x:g}, target {y:g}, learning rate {eta:g}, {epochs} "
         f"epochs of gradient descent — Nielsen's example from chapter 3 of <i>Neural Networks "
         f"and Deep Learning</i>. Both costs are only forward expressions; autograd supplies the "
-        f"gradient. Starting from w = {slow.start[0]:g}, b = {slow.start[1]:g} the neuron outputs {slow.outputs[0]:.2f}, deep in the flat "
+        f"gradient. Starting from w = {slow.start[0]:g}, b = {slow.start[1]:g} the neuron "
+        f"outputs {slow.outputs[0]:.2f}, deep in the flat "
         f"part of the sigmoid: under the quadratic cost the gradient carries the factor σ'(z) "
         f"≈ {slow.outputs[0] * (1 - slow.outputs[0]):.3f}, so the output needs "
         f"{_epoch(ex.first_epoch_below(slow.outputs, 0.5))} epochs to fall below 0.5; under "
@@ -347,8 +376,14 @@ def slowdown_section(out: Path) -> Section:
         f"costs use the same η, so only the cost differs.)</p>"
     )
     table = _table(
-        ["cost", "start", "output at epoch 0", "epochs to a < 0.5", "epochs to a < 0.2",
-         f"output at epoch {epochs}"],
+        [
+            "cost",
+            "start",
+            "output at epoch 0",
+            "epochs to a < 0.5",
+            "epochs to a < 0.2",
+            f"output at epoch {epochs}",
+        ],
         rows,
     )
     return Section(
@@ -407,11 +442,23 @@ def only_printed_section(out: Path) -> Section:
         f"{bce_run.losses['bce'][-1]:.3f} instead of {tutorial.losses['bce'][-1]:.3f}.</p>"
     )
     table = _table(
-        ["training", "loss printed", "printed at epoch 0", f"printed at epoch {epochs}",
-         f"bce at epoch {epochs}", "largest weight difference from the mse-gradient run"],
         [
-            [run.name, run.printed, f"{run.reported[0]:.4f}", f"{run.reported[-1]:.4f}",
-             f"{run.losses['bce'][-1]:.4f}", f"{_max_difference(mse_run.weights, run.weights):.1e}"]
+            "training",
+            "loss printed",
+            "printed at epoch 0",
+            f"printed at epoch {epochs}",
+            f"bce at epoch {epochs}",
+            "largest weight difference from the mse-gradient run",
+        ],
+        [
+            [
+                run.name,
+                run.printed,
+                f"{run.reported[0]:.4f}",
+                f"{run.reported[-1]:.4f}",
+                f"{run.losses['bce'][-1]:.4f}",
+                f"{_max_difference(mse_run.weights, run.weights):.1e}",
+            ]
             for run in runs
         ],
     )
@@ -455,10 +502,23 @@ def landscape_section(out: Path) -> Section:
         ax.contour(*surface, levels=20, colors="white", linewidths=0.4)
         fig.colorbar(filled, ax=ax, label=cost)
         low, w, b = ex.grid_minimum(landscape, cost)
-        ax.plot(w, b, marker="*", color="red", markersize=14, linestyle="none",
-                label=f"grid minimum {low:.3f}")
-        ax.plot(*far, marker="o", color="white", markeredgecolor="black", linestyle="none",
-                label=f"(w, b) = {far}")
+        ax.plot(
+            w,
+            b,
+            marker="*",
+            color="red",
+            markersize=14,
+            linestyle="none",
+            label=f"grid minimum {low:.3f}",
+        )
+        ax.plot(
+            *far,
+            marker="o",
+            color="white",
+            markeredgecolor="black",
+            linestyle="none",
+            label=f"(w, b) = {far}",
+        )
         ax.set_title(f"{cost} of one sigmoid neuron")
         ax.set_xlabel("w")
         ax.set_ylabel("b")
@@ -481,8 +541,10 @@ def landscape_section(out: Path) -> Section:
         "What a loss looks like: the landscape of one neuron",
         text,
         [("landscape.png", "MSE and cross-entropy over (w, b), side by side")],
-        summary=[f"landscape: at (w, b) = {far} the gradient length is {mse_slope:.4f} for mse, "
-         f"{bce_slope:.2f} for bce"],
+        summary=[
+            f"landscape: at (w, b) = {far} the gradient length is {mse_slope:.4f} for mse, "
+            f"{bce_slope:.2f} for bce"
+        ],
     )
 
 
@@ -495,14 +557,21 @@ def moons_section(out: Path) -> Section:
     fig, (boundary, curve) = _new_figure(
         1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]}
     )
-    filled = boundary.contourf(gx, gy, p, levels=[0, 0.1, 0.3, 0.5, 0.7, 0.9, 1], cmap="RdBu_r",
-                               alpha=0.7)
+    filled = boundary.contourf(
+        gx, gy, p, levels=[0, 0.1, 0.3, 0.5, 0.7, 0.9, 1], cmap="RdBu_r", alpha=0.7
+    )
     boundary.contour(gx, gy, p, levels=[0.5], colors="black", linewidths=1.5)
     fig.colorbar(filled, ax=boundary, label="network output (probability of class 1)")
     for label, color in ((0.0, "tab:blue"), (1.0, "tab:red")):
         points = [x for x, y in zip(run.xs, run.ys) if y == label]
-        boundary.scatter([x for x, _ in points], [y for _, y in points], c=color,
-                         edgecolors="black", s=25, label=f"class {label:g}")
+        boundary.scatter(
+            [x for x, _ in points],
+            [y for _, y in points],
+            c=color,
+            edgecolors="black",
+            s=25,
+            label=f"class {label:g}",
+        )
     boundary.set_title(f"decision boundary (black line: output 0.5), accuracy {run.accuracy:.0%}")
     boundary.legend(loc="lower left")
     curve.plot(run.losses, color="tab:blue")

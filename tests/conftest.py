@@ -16,6 +16,8 @@ def torch():
         import torch
     except ImportError:
         if os.environ.get("CI"):
-            pytest.fail("torch is required in CI for the PyTorch cross-checks: pip install torch==2.13.0")
+            pytest.fail(
+                "torch is required in CI for the PyTorch cross-checks: pip install torch==2.13.0"
+            )
         pytest.skip("torch is not installed; the PyTorch cross-checks are skipped")
     return torch

@@ -9,6 +9,7 @@ import pytest
 
 from micrograd_xent import cli, deltas
 
+
 def without_sigma_prime(z, y):
     """The quadratic cost's output delta with the σ'(z) factor dropped: a − y."""
     return deltas.sigmoid(z) - y

@@ -19,7 +19,11 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 def gradients(stdout):
     """{"w": -1.5, ...} from the lines "  d/dw = -1.5"."""
-    pairs = (line.strip()[len("d/d"):].split(" = ") for line in stdout.splitlines() if line.startswith("  d/d"))
+    pairs = (
+        line.strip()[len("d/d") :].split(" = ")
+        for line in stdout.splitlines()
+        if line.startswith("  d/d")
+    )
     return {name: float(value) for name, value in pairs}
 
 
@@ -171,7 +175,11 @@ def test_the_command_refuses_hostile_input_without_traceback_or_side_effect(tmp_
     env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "micrograd_xent", "draw", expr, "-o", str(tmp_path / "g.gv")],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

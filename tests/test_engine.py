@@ -125,7 +125,7 @@ def stacked_diamonds(x, y):
 
 def shared_subexpression_in_both_operands(x, y, z):
     s = x * y - z
-    return (s * s + z) / (1 + s * s) + s ** 3
+    return (s * s + z) / (1 + s * s) + s**3
 
 
 GRAPHS = [
@@ -210,8 +210,10 @@ VARIABLES = ("x", "y", "z")
 leaves = st.sampled_from(VARIABLES) | st.floats(-2.0, 2.0)
 trees = st.recursive(
     leaves,
-    lambda children: st.tuples(st.sampled_from(sorted(UNARY)), children)
-    | st.tuples(st.sampled_from(sorted(BINARY)), children, children),
+    lambda children: (
+        st.tuples(st.sampled_from(sorted(UNARY)), children)
+        | st.tuples(st.sampled_from(sorted(BINARY)), children, children)
+    ),
     max_leaves=10,
 )
 
@@ -321,7 +323,9 @@ def test_data_is_stored_as_a_float(data, stored):
     assert v.grad == 0.0 and type(v.grad) is float
 
 
-@pytest.mark.parametrize("bad", ["2.0", None, 1 + 2j, [1.0]], ids=["str", "None", "complex", "list"])
+@pytest.mark.parametrize(
+    "bad", ["2.0", None, 1 + 2j, [1.0]], ids=["str", "None", "complex", "list"]
+)
 def test_non_real_data_raises_type_error_naming_what_was_given(bad):
     with pytest.raises(TypeError, match=type(bad).__name__):
         Value(bad)
@@ -408,16 +412,67 @@ def raises(name, make, error, *fragments):
 DOMAIN_ERRORS = [
     raises("log of 0", lambda: Value(0.0, label="p").log(), ValueError, "log", "0.0", "p"),
     raises("log of a negative", lambda: Value(-1.5).log(), ValueError, "log", "-1.5"),
-    raises("Value / zero Value", lambda: Value(1.0) / Value(0.0, label="d"), ZeroDivisionError, "/", "0.0", "'d'"),
-    raises("number / zero Value", lambda: 2 / Value(0.0, label="d"), ZeroDivisionError, "/", "0.0", "'d'"),
-    raises("Value / the number 0", lambda: Value(2.5, label="n") / 0, ZeroDivisionError, "/", "2.5", "'n'"),
+    raises(
+        "Value / zero Value",
+        lambda: Value(1.0) / Value(0.0, label="d"),
+        ZeroDivisionError,
+        "/",
+        "0.0",
+        "'d'",
+    ),
+    raises(
+        "number / zero Value",
+        lambda: 2 / Value(0.0, label="d"),
+        ZeroDivisionError,
+        "/",
+        "0.0",
+        "'d'",
+    ),
+    raises(
+        "Value / the number 0",
+        lambda: Value(2.5, label="n") / 0,
+        ZeroDivisionError,
+        "/",
+        "2.5",
+        "'n'",
+    ),
     raises("Value / 0.0", lambda: Value(2.5) / 0.0, ZeroDivisionError, "/", "2.5"),
-    raises("negative ** 0.5", lambda: Value(-2.0, label="b") ** 0.5, ValueError, "**", "-2.0", "0.5", "'b'"),
+    raises(
+        "negative ** 0.5",
+        lambda: Value(-2.0, label="b") ** 0.5,
+        ValueError,
+        "**",
+        "-2.0",
+        "0.5",
+        "'b'",
+    ),
     raises("negative ** 1/3", lambda: Value(-8.0) ** (1 / 3), ValueError, "**", "-8.0"),
-    raises("negative ** Value", lambda: Value(-2.0, label="b") ** Value(0.5), ValueError, "**", "-2.0", "'b'"),
+    raises(
+        "negative ** Value",
+        lambda: Value(-2.0, label="b") ** Value(0.5),
+        ValueError,
+        "**",
+        "-2.0",
+        "'b'",
+    ),
     raises("negative number ** Value", lambda: (-2.0) ** Value(0.5), ValueError, "**", "-2.0"),
-    raises("zero ** negative", lambda: Value(0.0, label="z") ** -1, ZeroDivisionError, "**", "0.0", "'z'"),
-    raises("pow overflow", lambda: Value(10.0, label="t") ** 400, OverflowError, "**", "10.0", "400", "'t'"),
+    raises(
+        "zero ** negative",
+        lambda: Value(0.0, label="z") ** -1,
+        ZeroDivisionError,
+        "**",
+        "0.0",
+        "'z'",
+    ),
+    raises(
+        "pow overflow",
+        lambda: Value(10.0, label="t") ** 400,
+        OverflowError,
+        "**",
+        "10.0",
+        "400",
+        "'t'",
+    ),
     raises("number ** Value overflow", lambda: 2 ** Value(2000.0), OverflowError, "**", "2000.0"),
 ]
 

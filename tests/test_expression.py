@@ -34,7 +34,7 @@ def test_leaves_are_labelled_with_their_names_and_shared_between_uses():
     [
         ("-x + +x*2", 2.0, 1.0),
         ("3/x", 1.5, -3 / 4),
-        ("x**-0.5", 2.0 ** -0.5, -0.5 * 2.0 ** -1.5),
+        ("x**-0.5", 2.0**-0.5, -0.5 * 2.0**-1.5),
         ("2**x", 4.0, 4.0 * math.log(2)),
         ("exp(x) - log(x)", math.exp(2) - math.log(2), math.exp(2) - 0.5),
         ("relu(x - 3) + sigmoid(x)", sigmoid(2.0), sigmoid(2.0) * (1 - sigmoid(2.0))),
@@ -59,7 +59,9 @@ def test_bce_after_a_sigmoid_gives_delta_sigma_minus_y():
 
 
 def test_cross_entropy_of_a_list_literal_gives_softmax_minus_onehot():
-    root, leaves = parse_expression("cross_entropy([z0, z1, z2], 0)", {"z0": 2.0, "z1": 1.0, "z2": 0.1})
+    root, leaves = parse_expression(
+        "cross_entropy([z0, z1, z2], 0)", {"z0": 2.0, "z1": 1.0, "z2": 0.1}
+    )
     root.backward()
     total = math.exp(2.0) + math.exp(1.0) + math.exp(0.1)
     p = [math.exp(2.0) / total, math.exp(1.0) / total, math.exp(0.1) / total]

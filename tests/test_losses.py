@@ -10,7 +10,15 @@ import math
 import pytest
 
 from micrograd_xent import Value, losses
-from micrograd_xent.losses import bce, bce_with_logits, cross_entropy, log_softmax, mse, quadratic, softmax
+from micrograd_xent.losses import (
+    bce,
+    bce_with_logits,
+    cross_entropy,
+    log_softmax,
+    mse,
+    quadratic,
+    softmax,
+)
 from oracles import numeric_grad
 
 # --- the formulas, in plain floats ----------------------------------------------
@@ -64,8 +72,17 @@ def tensor(torch, data):
 
 PAIRED = [
     pytest.param(mse, mse_formula, "mse_loss", [0.5, -1.2, 2.0], [0.0, -1.0, 3.5], id="mse"),
-    pytest.param(quadratic, quadratic_formula, None, [0.5, -1.2, 2.0], [0.0, -1.0, 3.5], id="quadratic"),
-    pytest.param(bce, bce_formula, "binary_cross_entropy", [0.9, 0.2, 0.6, 0.03], [1.0, 0.0, 0.3, 1.0], id="bce"),
+    pytest.param(
+        quadratic, quadratic_formula, None, [0.5, -1.2, 2.0], [0.0, -1.0, 3.5], id="quadratic"
+    ),
+    pytest.param(
+        bce,
+        bce_formula,
+        "binary_cross_entropy",
+        [0.9, 0.2, 0.6, 0.03],
+        [1.0, 0.0, 0.3, 1.0],
+        id="bce",
+    ),
     pytest.param(
         bce_with_logits,
         bce_with_logits_formula,
@@ -84,7 +101,9 @@ def test_paired_loss_value_matches_its_formula(loss, formula, torch_name, predic
 
 
 @pytest.mark.parametrize("loss, formula, torch_name, predictions, targets", PAIRED)
-def test_paired_loss_gradient_matches_finite_differences(loss, formula, torch_name, predictions, targets):
+def test_paired_loss_gradient_matches_finite_differences(
+    loss, formula, torch_name, predictions, targets
+):
     _, grads = engine_loss(loss, predictions, targets)
     expected = numeric_grad(lambda *p: formula(p, targets), predictions)
     assert grads == pytest.approx(expected, rel=1e-6, abs=1e-8)
@@ -130,7 +149,9 @@ def test_softmax_values_and_gradient_match_the_formula(z):
     mean_w = sum(w * si for w, si in zip(WEIGHTS, s))
     assert values == pytest.approx(s, rel=1e-13)
     # ∂(Σ wᵢ sᵢ)/∂zⱼ = sⱼ (wⱼ − Σ wᵢ sᵢ)
-    assert grads == pytest.approx([sj * (w - mean_w) for sj, w in zip(s, WEIGHTS)], rel=1e-12, abs=1e-15)
+    assert grads == pytest.approx(
+        [sj * (w - mean_w) for sj, w in zip(s, WEIGHTS)], rel=1e-12, abs=1e-15
+    )
 
 
 @pytest.mark.parametrize("z", LOGITS)
@@ -140,7 +161,9 @@ def test_log_softmax_values_and_gradient_match_the_formula(z):
     w_total = sum(WEIGHTS[: len(z)])
     assert values == pytest.approx([math.log(si) for si in s], rel=1e-13)
     # ∂(Σ wᵢ log sᵢ)/∂zⱼ = wⱼ − sⱼ Σ wᵢ
-    assert grads == pytest.approx([w - sj * w_total for sj, w in zip(s, WEIGHTS)], rel=1e-12, abs=1e-15)
+    assert grads == pytest.approx(
+        [w - sj * w_total for sj, w in zip(s, WEIGHTS)], rel=1e-12, abs=1e-15
+    )
 
 
 @pytest.mark.parametrize("ours, theirs", [(softmax, "softmax"), (log_softmax, "log_softmax")])
@@ -166,8 +189,13 @@ def test_softmax_and_log_softmax_stay_finite_for_huge_logits():
 
 # --- cross_entropy -----------------------------------------------------------------------
 
-SAMPLES = [([2.0, 1.0, 0.1], 0), ([0.3, -1.7, 0.0, 2.4], 2), ([1000.0, 0.0, -1000.0], 0),
-           ([1000.0, 0.0, -1000.0], 1), ([1000.0, 0.0, -1000.0], 2)]
+SAMPLES = [
+    ([2.0, 1.0, 0.1], 0),
+    ([0.3, -1.7, 0.0, 2.4], 2),
+    ([1000.0, 0.0, -1000.0], 0),
+    ([1000.0, 0.0, -1000.0], 1),
+    ([1000.0, 0.0, -1000.0], 2),
+]
 
 
 @pytest.mark.parametrize("z, k", SAMPLES)
@@ -222,7 +250,9 @@ def test_cross_entropy_of_a_batch_matches_torch_float64(torch):
     expected = torch.nn.functional.cross_entropy(t, torch.tensor(k))
     expected.backward()
     assert out.data == pytest.approx(expected.item(), rel=1e-12)
-    assert [[v.grad for v in row] for row in zs] == [pytest.approx(g, rel=1e-12, abs=1e-15) for g in t.grad.tolist()]
+    assert [[v.grad for v in row] for row in zs] == [
+        pytest.approx(g, rel=1e-12, abs=1e-15) for g in t.grad.tolist()
+    ]
 
 
 # --- the extremes ---------------------------------------------------------------------------
@@ -243,13 +273,22 @@ def test_bce_with_logits_at_logits_of_plus_minus_1000_matches_torch(torch):
     x, t = EXTREME_LOGITS
     value, grads = engine_loss(bce_with_logits, x, t)
     logits = tensor(torch, x)
-    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(t, dtype=torch.float64))
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.tensor(t, dtype=torch.float64)
+    )
     expected.backward()
     assert value == pytest.approx(expected.item(), rel=1e-12)
     assert grads == pytest.approx(logits.grad.tolist(), rel=1e-12, abs=1e-15)
 
 
-CLAMPED = [(0.0, 1.0, 100.0), (1.0, 0.0, 100.0), (0.0, 0.0, 0.0), (1.0, 1.0, 0.0), (0.0, 0.25, 25.0), (1e-60, 1.0, 100.0)]
+CLAMPED = [
+    (0.0, 1.0, 100.0),
+    (1.0, 0.0, 100.0),
+    (0.0, 0.0, 0.0),
+    (1.0, 1.0, 0.0),
+    (0.0, 0.25, 25.0),
+    (1e-60, 1.0, 100.0),
+]
 
 
 @pytest.mark.parametrize("p, t, expected", CLAMPED)

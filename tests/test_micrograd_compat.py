@@ -66,4 +66,6 @@ def test_unseeded_mlp_draws_the_same_network_as_micrograd():
     expected.backward()
     assert [p.data for p in ours.parameters()] == [p.data for p in theirs.parameters()]
     assert out.data == pytest.approx(expected.data, rel=1e-13)
-    assert [p.grad for p in ours.parameters()] == pytest.approx([p.grad for p in theirs.parameters()], rel=1e-12)
+    assert [p.grad for p in ours.parameters()] == pytest.approx(
+        [p.grad for p in theirs.parameters()], rel=1e-12
+    )

@@ -105,13 +105,17 @@ def test_default_mlp_is_relu_hidden_and_linear_output_like_micrograd():
         n.b.data = 0.3
     model.layers[0].neurons[0].b.data = -5.0
     for x in INPUTS:
-        assert data(model(x)) == pytest.approx(by_hand(model, x, ["relu", "relu", "linear"]), rel=1e-13)
+        assert data(model(x)) == pytest.approx(
+            by_hand(model, x, ["relu", "relu", "linear"]), rel=1e-13
+        )
     # the check above would not notice a wrong activation unless these happen
     assert any(by_hand(model, x, ["linear"])[0] < 0 for x in INPUTS)
     assert any(v < 0 for x in INPUTS for v in by_hand(model, x, ["relu", "relu", "linear"]))
 
 
-@pytest.mark.parametrize("nonlin, z, expected", [(True, -1.5, 0.0), (True, 2.0, 2.0), (False, -1.5, -1.5)])
+@pytest.mark.parametrize(
+    "nonlin, z, expected", [(True, -1.5, 0.0), (True, 2.0, 2.0), (False, -1.5, -1.5)]
+)
 def test_neuron_accepts_micrograds_nonlin_flag(nonlin, z, expected):
     n = Neuron(1, nonlin=nonlin)
     set_weights(n, [1.0], 0.0)
@@ -124,7 +128,9 @@ def test_layer_accepts_micrograds_nonlin_flag():
         layer = Layer(2, 3, nonlin=nonlin)
         for n, b in zip(layer.neurons, [-5.0, 0.0, 5.0]):
             n.b.data = b
-        assert data(layer(x)) == pytest.approx([FORMULAS[name](pre_activation(n, x)) for n in layer.neurons], rel=1e-13)
+        assert data(layer(x)) == pytest.approx(
+            [FORMULAS[name](pre_activation(n, x)) for n in layer.neurons], rel=1e-13
+        )
 
 
 @pytest.mark.parametrize("name", sorted(FORMULAS))
@@ -139,13 +145,17 @@ def test_neuron_applies_the_named_activation(name, z):
 def test_layer_applies_the_named_activation_to_every_neuron(name):
     layer = Layer(2, 3, activation=name)
     x = [0.8, -1.9]
-    assert data(layer(x)) == pytest.approx([FORMULAS[name](pre_activation(n, x)) for n in layer.neurons], rel=1e-13)
+    assert data(layer(x)) == pytest.approx(
+        [FORMULAS[name](pre_activation(n, x)) for n in layer.neurons], rel=1e-13
+    )
 
 
 def test_mlp_uses_activation_for_hidden_layers_and_output_activation_for_the_last():
     model = MLP(2, [4, 3, 2], activation="tanh", output_activation="sigmoid", seed=2)
     for x in INPUTS:
-        assert data(model(x)) == pytest.approx(by_hand(model, x, ["tanh", "tanh", "sigmoid"]), rel=1e-13)
+        assert data(model(x)) == pytest.approx(
+            by_hand(model, x, ["tanh", "tanh", "sigmoid"]), rel=1e-13
+        )
 
 
 def test_activation_wins_over_nonlin_when_both_are_given():
