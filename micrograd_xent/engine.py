@@ -278,28 +278,28 @@ class Value:
 
     def _topological_order(self) -> list[Value]:
         """Interior nodes, parents before children, found without recursion so
-        that graphs of any depth work.
+        that graphs of any depth work. Leaves their grads as None: the caller
+        resets them, as ``backward()`` does next.
 
-        A depth-first search on an explicit stack of nodes only (a stack of
-        iterators made the cyclic collector rescan deep graphs): a node goes
-        back on the stack under a ``None`` marker, and when the marker comes
-        up again all of its parents are in ``order``. Leaves are never pushed.
-        Parents are pushed last first, so they are explored first first, the
-        order a recursive search gives (the drawing lists inputs by it).
+        A depth-first search on an explicit stack of nodes (a stack of iterators
+        made the cyclic collector rescan deep graphs): a node goes back on the
+        stack under a ``None`` marker, and when the marker comes up again all of
+        its parents are in ``order``. A visited node is marked by grad = None
+        rather than kept in a set: at a million nodes the set's lookups,
+        scattered over memory, cost as much as all the rest of the pass.
         """
         order: list[Value] = []
-        visited: set[Value] = set()
         stack: list[Value | None] = [self] if self._prev else []
         while stack:
             node = stack.pop()
             if node is None:
                 order.append(stack.pop())
-            elif node not in visited:
-                visited.add(node)
+            elif node.grad is not None:
+                node.grad = None
                 stack.append(node)
                 stack.append(None)
-                for parent in reversed(node._prev):
-                    if parent._prev and parent not in visited:
+                for parent in node._prev:
+                    if parent._prev and parent.grad is not None:
                         stack.append(parent)
         return order
 
