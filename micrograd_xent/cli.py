@@ -117,7 +117,6 @@ def _add_compare(commands) -> None:
     compare.add_argument(
         "--layers",
         type=_layer_sizes,
-        default=(2, 3, 3),
         metavar="N,N,...",
         help="layer sizes from input to output (default: 2,3,3: with three outputs the "
         "mse delta 2/n differs from the quadratic cost's, so a swap would show)",
@@ -156,9 +155,10 @@ def _layer_sizes(text: str) -> tuple[int, ...]:
 def _run_compare(args: argparse.Namespace) -> int:
     from . import compare
 
+    layers = args.layers or compare.LAYERS
     try:
         reports = compare.compare_all(
-            args.layers,
+            layers,
             args.hidden_activation,
             args.seed,
             loss=args.loss,
@@ -166,7 +166,7 @@ def _run_compare(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
-    for note in compare.skipped(args.layers, loss=args.loss, activation=args.activation):
+    for note in compare.skipped(layers, loss=args.loss, activation=args.activation):
         print(f"micrograd-xent: note: skipped {note}", file=sys.stderr)
     print(compare.render(reports, args.format))
     return 0 if all(report.ok for report in reports) else 1

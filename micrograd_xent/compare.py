@@ -24,6 +24,9 @@ from typing import Optional, Sequence
 from . import deltas, losses
 from .engine import Value
 
+# Three outputs, not two: with n = 2 the mean (1/n)Σ equals the quadratic ½Σ, so a
+# swap of the mse and quadratic formulas would go unseen.
+LAYERS = (2, 3, 3)
 TOLERANCE = 1e-6  # central differences with h = 1e-5 are good to about 1e-10
 STEP = 1e-5
 
@@ -200,7 +203,7 @@ def compare(
     loss: str = "bce",
     activation: str = "sigmoid",
     hidden_activation: str = "sigmoid",
-    layers: Sequence[int] = (2, 3, 3),
+    layers: Sequence[int] = LAYERS,
     seed: int = 0,
 ) -> Report:
     """Every δ and parameter gradient of one random network, three ways.
@@ -233,7 +236,7 @@ def compare(
 
 
 def compare_all(
-    layers: Sequence[int] = (2, 3, 3),
+    layers: Sequence[int] = LAYERS,
     hidden_activation: str = "sigmoid",
     seed: int = 0,
     *,

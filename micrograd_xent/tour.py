@@ -233,9 +233,7 @@ def _delta_line(drawings: list[Drawing]) -> str:
 # --- autograd vs hand-derived vs finite differences ----------------------------------
 
 
-# three outputs, not two: with n = 2 the mean (1/n)Σ equals the quadratic ½Σ and
-# mse's 2/n factor would go unchecked
-COMPARISON = {"layers": (2, 3, 3), "hidden_activation": "sigmoid", "seed": 0}
+COMPARISON = {"layers": compare.LAYERS, "hidden_activation": "sigmoid", "seed": 0}
 
 
 def comparison_section(out: Path) -> Section:
