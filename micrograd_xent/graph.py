@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 from collections import deque
 from contextlib import contextmanager
 from html import escape
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Mapping, Optional, Union
 
@@ -28,7 +30,12 @@ import graphviz
 
 from .engine import Value
 
-MAX_NODES = 300  # past a few hundred nodes a drawing is no longer read, only scrolled
+# Karpathy's lecture MLP(3, [4, 4, 1]) over four examples with a squared-error
+# loss has about 350 Values and should draw as it did there; much past that a
+# drawing is no longer read, only scrolled.
+MAX_NODES = 500
+MAX_LABEL = 80  # characters of a label shown; Graphviz refuses a label over 16 KB
+RANKDIRS = ("LR", "TB", "RL", "BT")
 
 FILE_FORMATS = {".svg": "svg", ".png": "png", ".gv": None, ".dot": None}  # None: DOT source
 
@@ -51,6 +58,10 @@ class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` is not installed, so only the DOT source can be saved."""
 
 
+class GraphvizFailedError(RuntimeError):
+    """Graphviz's ``dot`` ran and failed; the message is the first line it wrote."""
+
+
 class GraphTooLargeError(ValueError):
     """The graph has more Values than ``max_nodes``; the message says what to pass.
 
@@ -69,17 +80,25 @@ def _needs_dot():
         yield
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(INSTALL_HELP) from None
+    except graphviz.CalledProcessError as error:
+        said = (error.stderr or b"").decode("utf-8", errors="replace").strip()
+        first = said.splitlines()[0] if said else "no message"
+        raise GraphvizFailedError(
+            f"Graphviz's dot failed (exit status {error.returncode}): {_readable(first)}"
+        ) from None
 
 
 class ValueGraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` whose rendering (also inline in Jupyter, which
-    pipes to SVG) explains a missing ``dot`` in one message."""
+    pipes to SVG) explains a missing or failing ``dot`` in one message."""
 
     def pipe(self, *args, **kwargs):
+        kwargs.setdefault("quiet", True)  # what dot says goes into the error, not to stderr
         with _needs_dot():
             return super().pipe(*args, **kwargs)
 
     def render(self, *args, **kwargs):
+        kwargs.setdefault("quiet", True)
         with _needs_dot():
             return super().render(*args, **kwargs)
 
@@ -99,9 +118,11 @@ def draw_dot(
     Leaves (inputs, parameters) are blue and ``root`` amber. ``edge_labels``
     writes ∂out/∂in on each edge. ``deltas`` maps Values (the pre-activations
     z) to hand-derived δ = ∂root/∂z; each such node shows "autograd / hand",
-    green when they agree, red when not. ``depth`` draws only the Values
-    within that many ops of ``root``. A graph of more than ``max_nodes``
-    Values raises ``GraphTooLargeError``; ``max_nodes=None`` draws any size.
+    green when they agree to the four digits drawn, red when not. ``depth``
+    draws only the Values within that many ops of ``root``. A graph of more
+    than ``max_nodes`` Values raises ``GraphTooLargeError`` before anything is
+    drawn; ``max_nodes=None`` draws any size. Drawing reads no grad it did not
+    find: it never changes the graph.
 
     >>> z = Value(0.5, label="z")
     >>> loss = (z.sigmoid() - 1.0) ** 2
@@ -112,20 +133,24 @@ def draw_dot(
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: needs a Value, got {type(root).__name__} {root!r}")
-    if depth is not None and depth < 0:
-        raise ValueError(f"draw_dot: depth must be 0 or more, got {depth}")
-    deltas = dict(deltas or {})
+    _check_choice("format", format, graphviz.FORMATS, "a Graphviz format such as 'svg' or 'png'")
+    _check_choice("rankdir", rankdir, RANKDIRS, "one of " + ", ".join(map(repr, RANKDIRS)))
+    _check_count("depth", depth)
+    _check_count("max_nodes", max_nodes)
+    deltas = _checked_deltas(deltas)
     depths = _depths(root)
     missing = [node for node in deltas if node not in depths]
     if missing:
         raise ValueError(f"draw_dot: deltas has a Value that is not in the graph: {missing[0]!r}")
-    shown = [node for node in _inputs_first(root) if depth is None or depths[node] <= depth]
-    if max_nodes is not None and len(shown) > max_nodes:
-        raise _too_large(depths, len(shown), max_nodes)
+    counts = _counts_by_depth(depths)
+    size = sum(counts if depth is None else counts[: depth + 1])
+    if max_nodes is not None and size > max_nodes:
+        raise _too_large(counts, size, max_nodes)
 
     dot = ValueGraph(format=format, graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname=_FONT, fontsize="12")
     dot.attr("edge", fontname=_FONT, fontsize="10", color="#555555")
+    shown = _inputs_first(root, depths, depth)
     names = {node: f"v{i}" for i, node in enumerate(shown)}
     for node in shown:
         name = names[node]
@@ -134,9 +159,9 @@ def draw_dot(
             continue
         op = f"{name}_op"
         if depth is not None and depths[node] == depth:  # cut here: hint at what is above
-            dot.node(op, f"… {node._op}", shape="ellipse", style="dashed", fontsize="10")
+            dot.node(op, _html(f"… {_op_text(node)}"), style="dashed", fontsize="10")
         else:
-            dot.node(op, _op_text(node), shape="ellipse", style="filled", fillcolor=_OP_FILL)
+            dot.node(op, _html(_op_text(node)), style="filled", fillcolor=_OP_FILL)
             for parent, local in zip(node._prev, node._local):
                 dot.edge(names[parent], op, label=_number(local) if edge_labels else None)
         dot.edge(op, name)
@@ -155,6 +180,13 @@ def render(
     The extension picks the file: .svg or .png (rendered by Graphviz's ``dot``),
     .gv or .dot (the DOT source, which needs no Graphviz). Returns the path.
     """
+    if not isinstance(graph, (Value, graphviz.Digraph)):
+        raise TypeError(
+            f"render: graph must be a Value or a graphviz.Digraph, "
+            f"got {type(graph).__name__} {graph!r}"
+        )
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"render: path must be a str or a path, got {type(path).__name__}")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FILE_FORMATS:
@@ -170,8 +202,41 @@ def render(
         path.write_text(graph.source, encoding="utf-8")
     else:
         with _needs_dot():
-            path.write_bytes(graph.pipe(format=image_format))
+            path.write_bytes(graph.pipe(format=image_format, quiet=True))
     return path
+
+
+def _check_choice(argument: str, given, choices, wanted: str) -> None:
+    if not isinstance(given, str):
+        raise TypeError(f"draw_dot: {argument} must be a str, got {type(given).__name__} {given!r}")
+    if given not in choices:
+        raise ValueError(f"draw_dot: {argument} must be {wanted}, got {given!r}")
+
+
+def _check_count(argument: str, given) -> None:
+    """``depth`` and ``max_nodes``: None or a whole number, 0 or more."""
+    if given is None:
+        return
+    if not isinstance(given, Integral) or isinstance(given, bool):
+        raise TypeError(
+            f"draw_dot: {argument} must be a whole number (an int) or None, "
+            f"got {type(given).__name__} {given!r}"
+        )
+    if given < 0:
+        raise ValueError(f"draw_dot: {argument} must be 0 or more, got {given}")
+
+
+def _checked_deltas(deltas) -> dict[Value, float]:
+    if deltas is None:
+        return {}
+    if not isinstance(deltas, Mapping):
+        raise TypeError(f"draw_dot: deltas must map Values to numbers, got {type(deltas).__name__}")
+    for node, delta in deltas.items():
+        if not isinstance(node, Value) or not isinstance(delta, Real):
+            raise TypeError(
+                f"draw_dot: deltas must map Values to numbers, got the entry {node!r}: {delta!r}"
+            )
+    return {node: float(delta) for node, delta in deltas.items()}
 
 
 # --- what a node shows -------------------------------------------------------
@@ -180,11 +245,11 @@ def render(
 def _record(node: Value, is_root: bool, hand_delta: Optional[float]) -> str:
     """An HTML-like table: label, data, grad; below it the δ comparison if asked."""
     fill = _ROOT_FILL if is_root else _LEAF_FILL if not node._prev else "white"
-    cells = [f"<td><b>{escape(node.label)}</b></td>"] if node.label else []
+    cells = [f"<td><b>{escape(_readable(str(node.label)))}</b></td>"] if node.label else []
     cells += [f"<td>data {_number(node.data)}</td>", f"<td>grad {_number(node.grad)}</td>"]
     rows = f"<tr>{''.join(cells)}</tr>"
     if hand_delta is not None:
-        agree = math.isclose(node.grad, hand_delta, rel_tol=1e-6, abs_tol=1e-9)
+        agree = _agree(node.grad, hand_delta)
         verdict, colour = ("ok", _OK_FILL) if agree else ("MISMATCH", _MISMATCH_FILL)
         rows += (
             f'<tr><td colspan="{len(cells)}" bgcolor="{colour}">δ autograd {_number(node.grad)}'
@@ -193,6 +258,17 @@ def _record(node: Value, is_root: bool, hand_delta: Optional[float]) -> str:
     return (
         f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
         f'bgcolor="{fill}">{rows}</table>>'
+    )
+
+
+def _agree(autograd, hand: float) -> bool:
+    """Whether a hand-derived δ agrees with autograd's at the precision drawn:
+    the same four digits, or equal to far more than four digits where rounding
+    to four falls between them (0.33185 and 0.3318499999)."""
+    if not isinstance(autograd, Real) or math.isnan(autograd) or math.isnan(hand):
+        return False
+    return _number(autograd) == _number(hand) or math.isclose(
+        autograd, hand, rel_tol=1e-6, abs_tol=1e-9
     )
 
 
@@ -239,8 +315,32 @@ def _recovered(constant: float, node: Value, additions: int) -> Optional[str]:
 
 
 def _number(x: float) -> str:
-    """Four significant digits, always with a point, so 2.0 reads "2.000"."""
+    """Four significant digits, always with a point, so 2.0 reads "2.000"; a grad
+    set to something else (None, as a reset) is shown as it is."""
+    if not isinstance(x, Real):
+        return _readable(repr(x), 20)
     return f"{x + 0.0:#.4g}"  # + 0.0 turns -0.0 into 0.0: "-0.000" only puzzles a reader
+
+
+def _readable(text: str, limit: int = MAX_LABEL) -> str:
+    """``text`` as a drawing can show it: cut to ``limit`` characters, and each
+    control character, surrogate or unassigned code point written as its escape
+    (``\\x00``, ``\\ufffe``), which Graphviz would otherwise refuse or garble.
+
+    >>> _readable("a\\x01b"), _readable("δ" * 100, 5)
+    ('a\\\\x01b', 'δδδδ…')
+    """
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return "".join(
+        ascii(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cs", "Cn") else c for c in text
+    )
+
+
+def _html(text: str) -> str:
+    """A Graphviz HTML-like label showing ``text`` as it is: no ``\\N`` or ``\\l``
+    escapes, no markup."""
+    return f"<{escape(_readable(str(text)))}>"
 
 
 def _constant(x: float) -> str:
@@ -276,22 +376,32 @@ def _depths(root: Value) -> dict[Value, int]:
     return depths
 
 
-def _inputs_first(root: Value) -> list[Value]:
-    """Every Value, parents before children and leaves in the order they are
-    first used, so that dot stacks x1, w1, x2, w2 as the expression reads.
+def _counts_by_depth(depths: dict[Value, int]) -> list[int]:
+    """How many Values lie at each depth; ``depths`` is in breadth-first order."""
+    counts = [0] * (depths[next(reversed(depths))] + 1)
+    for d in depths.values():
+        counts[d] += 1
+    return counts
 
-    A depth-first search of its own: the engine's sort is made for
-    ``backward()`` and marks nodes through their grads, which a drawing shows.
+
+def _inputs_first(root: Value, depths: dict[Value, int], depth: Optional[int]) -> list[Value]:
+    """The Values within ``depth`` of ``root``, parents before children and
+    leaves in the order they are first used, so that dot stacks x1, w1, x2, w2
+    as the expression reads.
+
+    A depth-first search of its own, which goes no further than ``depth``:
+    the engine's sort is made for ``backward()`` and knows no depth.
     """
     order: list[Value] = []
     seen = {root}
-    stack = [(root, iter(root._prev))]
+    stack = [(root, iter(root._prev if depth != 0 else ()))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent not in seen:
+            if parent not in seen and (depth is None or depths[parent] <= depth):
                 seen.add(parent)
-                stack.append((parent, iter(parent._prev)))
+                cut = depth is not None and depths[parent] == depth
+                stack.append((parent, iter(() if cut else parent._prev)))
                 break
         else:
             stack.pop()
@@ -299,16 +409,16 @@ def _inputs_first(root: Value) -> list[Value]:
     return order
 
 
-def _too_large(depths: dict[Value, int], shown: int, max_nodes: int) -> GraphTooLargeError:
+def _too_large(counts: list[int], size: int, max_nodes: int) -> GraphTooLargeError:
     message = (
-        f"draw_dot: {shown} Values to draw, more than max_nodes={max_nodes} can show "
+        f"draw_dot: {size} Values to draw, more than max_nodes={max_nodes} can show "
         "readably; pass max_nodes=None to draw them all anyway"
     )
-    counts = [0] * (max(depths.values()) + 1)
-    for d in depths.values():
-        counts[d] += 1
-    fitting = [d for d in range(len(counts)) if sum(counts[: d + 1]) <= max_nodes]
-    depth = fitting[-1] if fitting else None
-    if fitting:
-        message += f", or depth={depth} to draw the {sum(counts[: depth + 1])} nearest the output"
-    return GraphTooLargeError(message, shown, max_nodes, depth)
+    depth, fitting = None, 0
+    for d, count in enumerate(counts):
+        if fitting + count > max_nodes:
+            break
+        depth, fitting = d, fitting + count
+    if depth is not None:
+        message += f", or depth={depth} to draw the {fitting} nearest the output"
+    return GraphTooLargeError(message, size, max_nodes, depth)

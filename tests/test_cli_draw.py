@@ -131,7 +131,7 @@ def test_a_file_that_cannot_be_written_exits_2_after_the_gradients(
     assert len(lines) == 1 and re.search(message, lines[0])
 
 
-CHAIN = "x" + "*1.01" * 400  # 401 Values, each one op from the next
+CHAIN = "x" + "*1.001" * 600  # 601 Values, each one op from the next
 
 
 def count_records(path):
@@ -141,10 +141,10 @@ def count_records(path):
 def test_a_graph_too_large_exits_2_after_the_gradients_naming_the_flags_to_pass(tmp_path, capsys):
     assert main(["draw", CHAIN, "--set", "x=1", "-o", str(tmp_path / "big.gv")]) == 2
     captured = capsys.readouterr()
-    assert gradients(captured.out)["x"] == pytest.approx(1.01**400, rel=1e-5)
+    assert gradients(captured.out)["x"] == pytest.approx(1.001**600, rel=1e-5)
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "401 Values" in lines[0]
-    assert "--depth 299" in lines[0] and "--max-nodes 0" in lines[0]
+    assert len(lines) == 1 and "601 Values" in lines[0]
+    assert "--depth 499" in lines[0] and "--max-nodes 0" in lines[0]
     assert "max_nodes=" not in lines[0] and "depth=" not in lines[0]  # not for the command line
     assert not (tmp_path / "big.gv").exists()
 
@@ -152,7 +152,7 @@ def test_a_graph_too_large_exits_2_after_the_gradients_naming_the_flags_to_pass(
 def test_max_nodes_0_draws_a_graph_of_any_size(tmp_path, capsys):
     out = tmp_path / "big.gv"
     assert main(["draw", CHAIN, "--set", "x=1", "--max-nodes", "0", "-o", str(out)]) == 0
-    assert count_records(out) == 401
+    assert count_records(out) == 601
 
 
 def test_max_nodes_lowers_the_limit_and_the_message_says_so(tmp_path, capsys):
@@ -166,7 +166,7 @@ def test_depth_draws_only_the_values_nearest_the_output(tmp_path, capsys):
     out = tmp_path / "near.gv"
     assert main(["draw", CHAIN, "--set", "x=1", "--depth", "3", "-o", str(out)]) == 0
     assert count_records(out) == 4  # the output and the three Values before it
-    assert "4 of 401 Values" in out.read_text(encoding="utf-8")
+    assert "4 of 601 Values" in out.read_text(encoding="utf-8")
 
 
 def test_the_command_refuses_hostile_input_without_traceback_or_side_effect(tmp_path):
