@@ -447,6 +447,7 @@ def _name(node: Value) -> str:
 
 # --- gradients as Values: second derivatives ----------------------------------
 
+
 # The local derivatives of each op above as Values, built from the node n and
 # its parents, so that a gradient made of them can be differentiated again.
 # They are the rules whose floats each op stores (a test checks that every op's
