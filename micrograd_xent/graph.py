@@ -162,8 +162,10 @@ def draw_dot(
             dot.node(op, _html(f"… {_op_text(node)}"), style="dashed", fontsize="10")
         else:
             dot.node(op, _html(_op_text(node)), style="filled", fillcolor=_OP_FILL)
-            for parent, local in zip(node._prev, node._local):
-                dot.edge(names[parent], op, label=_number(local) if edge_labels else None)
+            # a node made with micrograd's constructor has a closure, not local derivatives
+            local = node._local if edge_labels and node._local is not None else ()
+            for i, parent in enumerate(node._prev):
+                dot.edge(names[parent], op, label=_number(local[i]) if local else None)
         dot.edge(op, name)
     cut_deltas = sum(1 for node in deltas if depth is not None and depths[node] > depth)
     caption = _caption(edge_labels, bool(deltas), len(shown), len(depths), cut_deltas)
@@ -272,46 +274,27 @@ def _agree(autograd, hand: float) -> bool:
     )
 
 
+# How an op shows the plain number c folded into it. A constant left of - or /
+# stands before the op ("1 -" is 1 minus the input), with no letter for the
+# input that a reader could take for a labelled leaf. (dot's _const is no
+# number of the sum but a count of its parents, so dot shows just its name.)
+_WITH_CONSTANT = {
+    "+": "+ {:.4g}",
+    "-": "- {:.4g}",
+    "*": "* {:.4g}",
+    "/": "/ {:.4g}",
+    "rsub": "{:.4g} -",
+    "rdiv": "{:.4g} /",
+    "**": "**{:g}",
+    "rpow": "{:g}**",
+}
+
+
 def _op_text(node: Value) -> str:
-    """The op, with the plain number the engine folded into it: "* 3", "- 2", "1 -".
-
-    A constant left of - or / stands before the op ("1 -" is 1 minus the input),
-    with no letter for the input that a reader could take for a labelled leaf.
-    """
-    op, parents = node._op, node._prev
-    if op == "+":
-        total = 0.0
-        for parent in parents:  # in Value.sum's order, so no constant leaves exactly 0
-            total += parent.data
-        constant = _recovered(node.data - total, node, len(parents))
-        return f"+ {constant}" if constant else "+"
-    if op not in ("-", "*", "/") or len(parents) != 1:
-        return op
-    x, local, out = parents[0].data, node._local[0], node.data
-    if op == "*":
-        return f"* {_constant(local)}"
-    if op == "-":
-        constant = _recovered(x - out if local > 0 else out + x, node, 1)
-        if not constant:
-            return "-"
-        return f"- {constant}" if local > 0 else f"{constant} -"
-    if x != 0.0 and local == -out / x:  # c / x: the engine stored -out/x
-        return f"{_constant(out * x)} /"
-    return f"/ {_constant(1.0 / local)}"
-
-
-def _recovered(constant: float, node: Value, additions: int) -> Optional[str]:
-    """A constant of + or - worked back from the data, or None if rounding may
-    have changed it past the digits shown: 1e20 - 1 is 1e20, so the 1 is gone.
-
-    Each addition, the engine's and ours, is off by at most half an ulp of the
-    largest magnitude involved; the constant is shown only if that is far below
-    its fourth significant digit. Never 0, inf or nan: 0 is as likely a lost constant.
-    """
-    scale = abs(node.data) + abs(constant) + sum(abs(parent.data) for parent in node._prev)
-    if math.isfinite(scale) and additions * math.ulp(scale) < 1e-6 * abs(constant):
-        return _constant(constant)
-    return None
+    """The op, with the number the engine recorded folded into it: "* 3", "1 -", "**2"."""
+    if node._const is None or node._op not in _WITH_CONSTANT:
+        return node._op
+    return _WITH_CONSTANT[node._op].format(node._const)
 
 
 def _number(x: float) -> str:
@@ -341,10 +324,6 @@ def _html(text: str) -> str:
     """A Graphviz HTML-like label showing ``text`` as it is: no ``\\N`` or ``\\l``
     escapes, no markup."""
     return f"<{escape(_readable(str(text)))}>"
-
-
-def _constant(x: float) -> str:
-    return f"{x:.4g}"
 
 
 def _caption(edge_labels: bool, deltas: bool, shown: int, total: int, cut_deltas: int) -> str:

@@ -141,7 +141,7 @@ def test_unsupported_syntax_is_refused_with_the_problem_and_position(text, messa
         ("1 / 0", r"^/: division by zero: '1 / 0' \(column 1\)"),  # named as the engine names it
         ("x + 0 ** -1", r"^\*\*: zero to a negative power: '0 \*\* -1' \(column 5\)"),
         ("1e10 ** 100", r"^\*\*: overflow"),
-        ("exp(1000)", "exp: overflow"),
+        ("exp(1000)", r"the result inf is not a finite real number: .exp\(1000\)."),
         ("(-8) ** (1/3)", "not a finite real number"),
         ("1e308 * 10", "not a finite real number"),
         ("bce(x, 1)", r"bce: a probability must lie in \[0, 1\]"),
