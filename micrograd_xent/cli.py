@@ -1,15 +1,21 @@
 """The ``micrograd-xent`` command: argument parsing, then a call into the package.
 
 Errors a user can cause (bad arguments, an expression that does not parse, a
-missing value) exit with status 2 and a one-line message, never a traceback.
+missing value, a Graphviz that fails) exit with status 2 and a one-line
+message, never a traceback; Ctrl-C exits 130 with one line; output into a
+closed pipe (``| head -1``) ends quietly with 141, as a program ended by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
+import os
 import sys
-from typing import Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
+
+from . import __version__
 
 DESCRIPTION = """\
 Where does the loss function go in backpropagation? micrograd-xent builds
@@ -19,7 +25,7 @@ deltas, and sets them beside the deltas a textbook derives by hand."""
 EPILOG = """\
 examples:
   micrograd-xent tour                      write the full report to ./tour-output
-  micrograd-xent compare --loss bce --activation sigmoid --layers 2,3,2
+  micrograd-xent compare --loss cross-entropy --activation softmax --layers 2,3,2
   micrograd-xent draw "tanh(w*x + b)" --set w=-3 x=2 b=6.88 -o neuron.svg
 
 run 'micrograd-xent COMMAND --help' for the options of one command."""
@@ -41,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     _add_tour(commands)
@@ -50,13 +57,84 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
+    for stream in (sys.stdout, sys.stderr):  # a name or byte the terminal cannot show
+        if hasattr(stream, "reconfigure"):  # is written as an escape, not an error
+            stream.reconfigure(errors="backslashreplace")
     try:
-        args = parser.parse_args(argv)
-        return args.run(args)
+        args = build_parser().parse_args(argv)
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit, where it cannot be caught
+        return status
     except UsageError as error:
-        print(f"micrograd-xent: error: {error}", file=sys.stderr)
-        return 2
+        _error(str(error))
+    except KeyboardInterrupt:
+        print("micrograd-xent: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader is gone (| head): nothing more to say; point stdout at
+        # /dev/null so that Python's own flush at exit does not complain either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as error:  # a bug: still one line, and saying so
+        _error(f"internal error, please report it: {type(error).__name__}: {error}")
+    return 2
+
+
+def _error(message: str) -> None:
+    """One line on stderr, whatever the message holds: dot's multi-line output,
+    a control character from the command line."""
+    line = " ".join(message.split())
+    line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
+    print(f"micrograd-xent: error: {line}", file=sys.stderr)
+
+
+def name_choice(kind: str, names: Callable[[], Iterable[str]]) -> Callable[[str], str]:
+    """An argparse type for one of ``names()``, read as people write it: case,
+    dashes, spaces and underscores do not count ("cross-entropy" is
+    ``cross_entropy``), and a misspelt name gets the nearest one suggested.
+
+    >>> loss = name_choice("loss", lambda: ["mse", "bce", "cross_entropy"])
+    >>> loss("Cross-Entropy")
+    'cross_entropy'
+    >>> loss("bcee")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: unknown loss 'bcee'; did you mean 'bce'? (choose from ...)
+    """
+
+    def choose(text: str) -> str:
+        valid = list(names())
+        by_key = {_name_key(name): name for name in valid}
+        if _name_key(text) in by_key:
+            return by_key[_name_key(text)]
+        nearest = difflib.get_close_matches(_name_key(text), by_key, n=1)
+        hint = f"; did you mean {by_key[nearest[0]]!r}?" if nearest else ""
+        raise argparse.ArgumentTypeError(
+            f"unknown {kind} {text!r}{hint} (choose from {', '.join(valid)})"
+        )
+
+    return choose
+
+
+def _name_key(name: str) -> str:
+    return name.strip().casefold().replace("-", "_").replace(" ", "_")
+
+
+def _losses() -> list[str]:
+    from .losses import LOSSES
+
+    return list(LOSSES)
+
+
+def _output_activations() -> list[str]:
+    from .deltas import ACTIVATIONS
+
+    return list(ACTIVATIONS)
+
+
+def _hidden_activations() -> list[str]:
+    from .deltas import PRIMES
+
+    return list(PRIMES)
 
 
 # --- tour --------------------------------------------------------------------
@@ -71,7 +149,11 @@ def _add_tour(commands) -> None:
         "index.html, to a folder.",
     )
     tour.add_argument(
-        "--out", default="tour-output", metavar="DIR", help="output folder (default: ./tour-output)"
+        "--out",
+        default="tour-output",
+        type=_folder,
+        metavar="DIR",
+        help="output folder (default: ./tour-output)",
     )
     tour.set_defaults(run=_run_tour)
 
@@ -88,6 +170,16 @@ def _run_tour(args: argparse.Namespace) -> int:
     return 0
 
 
+def _folder(text: str) -> str:
+    """An argparse type: a folder name that is not empty (which would mean the
+    current folder, filling it with the report's files)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a folder name, e.g. --out tour-output")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a folder name cannot hold a NUL character: {text!r}")
+    return text
+
+
 # --- compare -----------------------------------------------------------------
 
 
@@ -101,15 +193,20 @@ def _add_compare(commands) -> None:
         "compared (a note on stderr names those skipped).",
     )
     compare.add_argument(
-        "--loss", metavar="NAME", help="mse, quadratic, bce or cross_entropy (default: all)"
+        "--loss",
+        type=name_choice("loss", _losses),
+        metavar="NAME",
+        help="a loss such as mse, quadratic, bce or cross-entropy (default: all)",
     )
     compare.add_argument(
         "--activation",
+        type=name_choice("activation", _output_activations),
         metavar="NAME",
         help="output activation: sigmoid, linear, tanh or softmax (default: all)",
     )
     compare.add_argument(
         "--hidden-activation",
+        type=name_choice("hidden activation", _hidden_activations),
         default="sigmoid",
         metavar="NAME",
         help="activation of the hidden layers: sigmoid, tanh, linear or relu (default: sigmoid)",
@@ -176,6 +273,8 @@ def _run_compare(args: argparse.Namespace) -> int:
 
 
 def _add_draw(commands) -> None:
+    from .graph import MAX_NODES
+
     draw = commands.add_parser(
         "draw",
         help="draw the graph of an expression and print each input's gradient",
@@ -225,7 +324,7 @@ def _add_draw(commands) -> None:
         "--max-nodes",
         type=_count,
         metavar="N",
-        help="refuse to draw more than N Values, 0 for no limit (default: 300, "
+        help=f"refuse to draw more than N Values, 0 for no limit (default: {MAX_NODES}, "
         "past which a drawing is no longer read, only scrolled)",
     )
     draw.set_defaults(run=_run_draw)
@@ -233,7 +332,13 @@ def _add_draw(commands) -> None:
 
 def _run_draw(args: argparse.Namespace) -> int:
     from .expression import ExpressionError, MissingValueError, parse_expression
-    from .graph import MAX_NODES, GraphTooLargeError, GraphvizNotFoundError, render
+    from .graph import (
+        MAX_NODES,
+        GraphTooLargeError,
+        GraphvizFailedError,
+        GraphvizNotFoundError,
+        render,
+    )
 
     values = _parse_assignments(args.assignments)
     try:
@@ -270,7 +375,7 @@ def _run_draw(args: argparse.Namespace) -> int:
             f"{error.size} Values to draw, more than --max-nodes {error.max_nodes} can show "
             f"readably; pass {ways_out}"
         ) from None
-    except (ValueError, GraphvizNotFoundError) as error:
+    except (ValueError, GraphvizNotFoundError, GraphvizFailedError) as error:
         raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
@@ -279,14 +384,20 @@ def _run_draw(args: argparse.Namespace) -> int:
 
 
 def _parse_assignments(assignments: Sequence[str]) -> dict[str, float]:
-    """``["w=-3", "x=2"]`` → ``{"w": -3.0, "x": 2.0}``, refusing anything else."""
+    """``["w=-3", "x=2"]`` → ``{"w": -3.0, "x": 2.0}``, refusing anything else.
+
+    Names are read as the expression reads them (``ｘ`` is ``x``).
+    """
+    from .expression import variable_name
+
     values: dict[str, float] = {}
     for assignment in assignments:
         name, sep, number = assignment.partition("=")
-        name, number = name.strip(), number.strip()
+        name, number = variable_name(name.strip()), number.strip()
         if not sep or not name.isidentifier():
             raise UsageError(
-                f"--set {assignment!r}: expected NAME=NUMBER, e.g. --set x=2 (EXPR goes before --set)"
+                f"--set {assignment!r}: expected NAME=NUMBER, e.g. --set x=2 "
+                "(EXPR goes before --set)"
             )
         try:
             value = float(number)

@@ -107,6 +107,8 @@ def parse_expression(text: str, values: Mapping[str, float]) -> tuple[Value, dic
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression is {len(text)} characters long, over {MAX_LENGTH}")
     _check_characters(text)
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
     source = _Source(text)
     try:
         tree = ast.parse(source.code, mode="eval")

@@ -1,13 +1,17 @@
 """micrograd-xent compare: output formats and exit status."""
 
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from micrograd_xent import cli, deltas
+from micrograd_xent import cli, deltas, losses
 
 
 def without_sigma_prime(z, y):
@@ -89,7 +93,8 @@ def test_a_wrong_hand_formula_exits_1_and_shows_the_row(monkeypatch, capsys):
         (["--layers", "3"], "--layers"),
         (["--layers", "2,0,1"], "--layers"),
         (["--layers", "784,30,10"], "parameters"),
-        (["--loss", "hinge"], "'hinge'"),
+        (["--loss", "hinje"], "unknown loss 'hinje'"),
+        (["--loss", "bce_with_logits", "--activation", "sigmoid"], "supported pairs"),
         (["--loss", "bce", "--activation", "tanh"], "supported pairs"),
         (["--activation", "relu"], "'relu'"),
         (["--hidden-activation", "softmax"], "'softmax'"),
@@ -116,3 +121,112 @@ def test_python_dash_m_runs_compare():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["comparisons"][0]["activation"] == "sigmoid"
+
+
+def command(*argv, **popen):
+    """``micrograd-xent ARGV`` in a process of its own, as a shell starts it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "micrograd_xent", *argv], env=env, cwd=ROOT, **popen
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, field, name",
+    [
+        (["--loss", "cross-entropy"], "loss", "cross_entropy"),  # as the report writes it
+        (["--loss", "Cross_Entropy"], "loss", "cross_entropy"),
+        (["--loss", "cross entropy"], "loss", "cross_entropy"),
+        (["--loss", "MSE"], "loss", "mse"),
+        (["--activation", "Softmax"], "activation", "softmax"),
+        (["--hidden-activation", "ReLU"], "hidden_activation", "relu"),
+    ],
+)
+def test_a_name_is_read_whatever_its_case_dashes_or_underscores(capsys, argv, field, name):
+    status, out, _ = run(capsys, *argv, "--format", "json")
+    assert status == 0
+    assert {c[field] for c in json.loads(out)["comparisons"]} == {name}
+
+
+@pytest.mark.parametrize(
+    "argv, suggestion",
+    [
+        (["--loss", "bcee"], "did you mean 'bce'?"),
+        (["--loss", "crossentropy"], "did you mean 'cross_entropy'?"),
+        (["--loss", "quadratik"], "did you mean 'quadratic'?"),
+        (["--activation", "sigmoyd"], "did you mean 'sigmoid'?"),
+        (["--hidden-activation", "rellu"], "did you mean 'relu'?"),
+    ],
+)
+def test_a_misspelt_name_exits_2_suggesting_the_nearest(capsys, argv, suggestion):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert suggestion in err and argv[0] in err
+
+
+def test_a_name_far_from_any_is_refused_listing_the_valid_ones(capsys):
+    status, _, err = run(capsys, "--loss", "zzzz")
+    assert status == 2 and "did you mean" not in err
+    assert "unknown loss 'zzzz'" in err
+    for name in losses.LOSSES:  # every loss, including any added later
+        assert name in err
+
+
+def test_every_loss_and_activation_is_accepted_by_its_own_name():
+    for name in losses.LOSSES:
+        assert cli.name_choice("loss", lambda: losses.LOSSES)(name) == name
+        assert (
+            cli.name_choice("loss", lambda: losses.LOSSES)(name.replace("_", "-").upper()) == name
+        )
+    for name in deltas.ACTIVATIONS:
+        assert cli.name_choice("activation", lambda: deltas.ACTIVATIONS)(name.title()) == name
+
+
+def test_version_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--version"])
+    assert exit.value.code == 0
+    version = (ROOT / "micrograd_xent" / "__init__.py").read_text(encoding="utf-8")
+    expected = re.search(r'^__version__ = "([^"]+)"$', version, re.M).group(1)
+    assert capsys.readouterr().out == f"micrograd-xent {expected}\n"
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    process = command("compare", "--layers", "2,2", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before anything is written, as after | head -1
+    _, stderr = process.communicate(timeout=120)
+    assert stderr == b""
+    assert process.returncode == 141  # as a program ended by SIGPIPE
+
+
+def test_head_reading_one_line_of_a_long_output_ends_quietly():
+    done = subprocess.run(
+        f"{sys.executable} -m micrograd_xent compare --format markdown | head -1",
+        shell=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert done.stderr == b"" and done.stdout.count(b"\n") == 1
+
+
+def test_ctrl_c_exits_130_with_one_line():
+    # a comparison of 420 parameters by finite differences runs for seconds
+    process = command(
+        "compare", "--layers", "4,16,16,4", stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(3)  # past the imports, into the comparison
+    assert process.poll() is None, "finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == b"micrograd-xent: interrupted\n" and stdout == b""
+
+
+def test_tour_refuses_an_empty_out(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for out in ("", "  "):
+        assert cli.main(["tour", "--out", out]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--out" in err and "folder name" in err
+    assert list(tmp_path.iterdir()) == []  # nothing written into the current folder

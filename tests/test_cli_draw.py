@@ -184,3 +184,124 @@ def test_the_command_refuses_hostile_input_without_traceback_or_side_effect(tmp_
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not marker.exists()
+
+
+def run_command(*argv, env=None, cwd=None):
+    """The installed command as a user runs it: a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "micrograd_xent", *argv],
+        capture_output=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(PACKAGE_ROOT), **(env or {})},
+        timeout=120,
+    )
+
+
+def one_error_line(stderr: bytes) -> str:
+    assert b"Traceback" not in stderr
+    lines = stderr.decode("utf-8").splitlines()
+    assert len(lines) == 1 and lines[0].startswith("micrograd-xent: error: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        (b"\xff", r"undecodable byte b'\\xff' at column 1"),  # not UTF-8: as a shell passes it
+        (b"x + \xce", r"undecodable byte b'\\xce' at column 5"),
+        (b"x\x01", r"column 2"),
+        (b"x\x1b[31m", r"column 2"),  # a terminal escape is not echoed raw
+        (b"(x +\n y.z)", r"line 2, column 2"),
+        (b"", "empty"),
+    ],
+)
+def test_any_bytes_as_the_expression_exit_2_with_one_line(expr, message, tmp_path):
+    done = run_command("draw", expr, "--set", "x=1", "y=2", "-o", str(tmp_path / "g.gv"))
+    assert done.returncode == 2 and done.stdout == b""
+    line = one_error_line(done.stderr)
+    assert re.search(message, line) and "\x1b" not in line
+
+
+def test_an_undecodable_name_in_set_exits_2_with_one_line(tmp_path):
+    done = run_command("draw", "x", "--set", b"\xff=1", "-o", str(tmp_path / "g.gv"))
+    assert done.returncode == 2
+    assert "expected NAME=NUMBER" in one_error_line(done.stderr)
+
+
+def test_a_terminal_that_cannot_show_a_name_gets_an_escape_not_an_error(tmp_path):
+    out = tmp_path / "g.gv"
+    done = run_command(
+        "draw",
+        "ｘ*2 + δ",
+        "--set",
+        "ｘ=3",
+        "δ=1",
+        "-o",
+        str(out),
+        env={"PYTHONIOENCODING": "ascii"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode("ascii").splitlines()[:3] == [
+        "\\uff58*2 + \\u03b4 = 7",
+        "  d/dx = 2",
+        "  d/d\\u03b4 = 1",
+    ]
+
+
+def test_a_leading_space_is_ignored(tmp_path, capsys):
+    assert main(["draw", " x+1", "--set", "x=1", "-o", str(tmp_path / "g.gv")]) == 0
+    assert gradients(capsys.readouterr().out) == {"x": 1.0}
+
+
+def test_a_flat_sum_of_1000_terms_draws(tmp_path, capsys):
+    expr = "+".join(["x"] * 1000)  # 1,999 characters
+    argv = ["draw", expr, "--set", "x=0.5", "-o", str(tmp_path / "g.gv"), "--depth", "2"]
+    assert main(argv) == 0
+    assert gradients(capsys.readouterr().out) == {"x": 1000.0}
+
+
+@pytest.mark.parametrize(
+    "expr, assignment",
+    [("ｘ*2", "ｘ=3"), ("ｘ*2", "x=3"), ("x*2", "ｘ=3")],
+)
+def test_names_are_normalised_alike_in_the_expression_and_in_set(
+    expr, assignment, tmp_path, capsys
+):
+    assert main(["draw", expr, "--set", assignment, "-o", str(tmp_path / "g.gv")]) == 0
+    out = capsys.readouterr().out
+    assert gradients(out) == {"x": 2.0} and "= 6" in out
+
+
+def test_the_same_normalised_name_set_twice_is_refused(tmp_path, capsys):
+    assert main(["draw", "x", "--set", "x=1", "ｘ=2", "-o", str(tmp_path / "g.gv")]) == 2
+    assert "given twice" in capsys.readouterr().err
+
+
+def test_a_finite_power_of_a_tiny_number_draws(tmp_path, capsys):
+    assert main(["draw", "x**0", "--set", "x=1e-310", "-o", str(tmp_path / "g.gv")]) == 0
+    out = capsys.readouterr().out
+    assert "x**0 = 1" in out and gradients(out) == {"x": 0.0}  # d(x⁰)/dx = 0·x⁻¹ = 0
+
+
+def fake_dot(folder, script):
+    dot = folder / "dot"
+    dot.write_text("#!/bin/sh\n" + script)
+    dot.chmod(0o755)
+    return folder
+
+
+def test_a_failing_graphviz_exits_2_with_its_first_line(tmp_path):
+    bin_dir = fake_dot(tmp_path, "printf 'Error: out of memory\\nmore\\n\\xce' >&2\nexit 1\n")
+    done = run_command(
+        "draw",
+        "x*2",
+        "--set",
+        "x=1",
+        "-o",
+        str(tmp_path / "g.svg"),
+        env={"PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )
+    assert done.returncode == 2
+    assert gradients(done.stdout.decode()) == {"x": 2.0}  # printed before the rendering
+    line = one_error_line(done.stderr)
+    assert "Graphviz's dot failed (exit status 1): Error: out of memory" in line

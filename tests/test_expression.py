@@ -99,6 +99,8 @@ def test_a_missing_value_names_the_variable():
     "text, message",
     [
         ("x +", "not a valid expression"),
+        ("", "the expression is empty"),
+        (" \n\t", "the expression is empty"),
         ("x y", "column 3"),
         ("x.data", r"attribute access.*'x\.data'.*column 1"),
         ("x[0]", "subscript"),
