@@ -247,7 +247,7 @@ def _checked_deltas(deltas) -> dict[Value, float]:
 def _record(node: Value, is_root: bool, hand_delta: Optional[float]) -> str:
     """An HTML-like table: label, data, grad; below it the δ comparison if asked."""
     fill = _ROOT_FILL if is_root else _LEAF_FILL if not node._prev else "white"
-    cells = [f"<td><b>{escape(_readable(str(node.label)))}</b></td>"] if node.label else []
+    cells = [f"<td><b>{_markup(str(node.label))}</b></td>"] if node.label else []
     cells += [f"<td>data {_number(node.data)}</td>", f"<td>grad {_number(node.grad)}</td>"]
     rows = f"<tr>{''.join(cells)}</tr>"
     if hand_delta is not None:
@@ -323,7 +323,13 @@ def _readable(text: str, limit: int = MAX_LABEL) -> str:
 def _html(text: str) -> str:
     """A Graphviz HTML-like label showing ``text`` as it is: no ``\\N`` or ``\\l``
     escapes, no markup."""
-    return f"<{escape(_readable(str(text)))}>"
+    return f"<{_markup(str(text))}>"
+
+
+def _markup(text: str) -> str:
+    """``text`` for an HTML-like label. A "]" is written as a character
+    reference too: dot's lexer fails on text that is only "]" or "]]"."""
+    return escape(_readable(text)).replace("]", "&#93;")
 
 
 def _caption(edge_labels: bool, deltas: bool, shown: int, total: int, cut_deltas: int) -> str:

@@ -493,6 +493,8 @@ HOSTILE_LABELS = {
     "newline": "two\nlines\ttab",
     "markup": "<b>bold</b> & \"quote\" 'single' <br/> ]]>",
     "record": "{a|<f0> b}",
+    "bracket": "]",  # dot's lexer fails on a text of just ] or ]]
+    "brackets": "]]",
     "backslash": "\\N \\G \\l \\",
     "long": "δ" * 8500,  # 17 KB of UTF-8: over Graphviz's 16 KB label limit
 }
@@ -520,6 +522,7 @@ def test_labels_show_markup_as_text_and_control_characters_as_escapes():
     expected = {  # what a reader sees: markup as typed, the invisible as its Python escape
         "markup": "<b>bold</b> & \"quote\" 'single' <br/> ]]>",
         "record": "{a|<f0> b}",
+        "bracket": "]",
         "nul": "a\\x00b",
         "noncharacter": "a\\ufffeb\\uffff",
         "surrogate": "a\\udcffb",
@@ -542,6 +545,15 @@ def test_an_op_name_with_markup_or_escapes_renders_as_written():
     y._prev, y._local, y._op = (x,), (2.0,), "<sq> \\N & \x07"
     assert op_label(draw_dot(y)) == "<sq> \\N & \\x07"
     draw_dot(y).pipe(format="svg")
+
+
+@needs_dot
+def test_every_ascii_character_alone_or_repeated_renders_as_a_label():
+    # one graph, one run of dot: Value.sum of a leaf per label
+    labels = [chr(i) * n for i in range(128) for n in (1, 2, 3)]
+    root = Value.sum(Value(1.0, label=label) for label in labels)
+    texts = svg_text(draw_dot(root, max_nodes=None).pipe(format="svg"))
+    assert texts.count("data 1.000") == len(labels)
 
 
 @needs_dot
