@@ -188,8 +188,9 @@ def test_leaves_and_root_are_coloured_apart_from_interior_nodes():
     assert len({fill["x"], fill["n"], fill["out"]}) == 3
 
 
-def bce_neuron():
-    w, x, b = Value(0.5, label="w"), Value(1.5, label="x"), Value(-0.25, label="b")
+def bce_neuron(x=1.5, b=-0.25):
+    """z = w·x + b with w = 0.5, L = bce(σ(z), 1)."""
+    w, x, b = Value(0.5, label="w"), Value(x, label="x"), Value(b, label="b")
     z = w * x + b
     z.label = "z"
     loss = bce(z.sigmoid(), 1.0)
@@ -433,13 +434,8 @@ def test_numpy_integers_are_whole_numbers_for_depth():
 
 
 def readme_example():
-    """README's Jupyter example: z = w·x + b, L = bce(σ(z), 1)."""
-    w, x, b = Value(0.5, label="w"), Value(2.0, label="x"), Value(-0.3, label="b")
-    z = w * x + b
-    z.label = "z"
-    loss = bce(z.sigmoid(), 1.0)
-    loss.backward()
-    return loss, z
+    """README's Jupyter example: x = 2, b = −0.3."""
+    return bce_neuron(x=2.0, b=-0.3)
 
 
 def delta_row(dot):
