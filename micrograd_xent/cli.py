@@ -151,7 +151,7 @@ def _add_tour(commands) -> None:
     tour.add_argument(
         "--out",
         default="tour-output",
-        type=_folder,
+        type=_path,
         metavar="DIR",
         help="output folder (default: ./tour-output)",
     )
@@ -170,13 +170,13 @@ def _run_tour(args: argparse.Namespace) -> int:
     return 0
 
 
-def _folder(text: str) -> str:
-    """An argparse type: a folder name that is not empty (which would mean the
-    current folder, filling it with the report's files)."""
+def _path(text: str) -> str:
+    """An argparse type: a path that names something. An empty one would mean
+    the current folder (the tour would fill it with the report's files)."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("give a folder name, e.g. --out tour-output")
+        raise argparse.ArgumentTypeError("give a path that is not empty")
     if "\0" in text:
-        raise argparse.ArgumentTypeError(f"a folder name cannot hold a NUL character: {text!r}")
+        raise argparse.ArgumentTypeError(f"a path cannot hold a NUL character: {text!r}")
     return text
 
 
@@ -301,6 +301,7 @@ def _add_draw(commands) -> None:
         "-o",
         "--output",
         default="expression.svg",
+        type=_path,
         metavar="FILE",
         help="FILE.svg or FILE.png (needs Graphviz), or FILE.gv for the DOT source "
         "(default: expression.svg)",

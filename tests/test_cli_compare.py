@@ -220,5 +220,5 @@ def test_tour_refuses_an_empty_out(capsys, tmp_path, monkeypatch):
     for out in ("", "  "):
         assert cli.main(["tour", "--out", out]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "--out" in err and "folder name" in err
+        assert err.count("\n") == 1 and "--out" in err and "not empty" in err
     assert list(tmp_path.iterdir()) == []  # nothing written into the current folder

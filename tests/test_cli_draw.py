@@ -305,3 +305,10 @@ def test_a_failing_graphviz_exits_2_with_its_first_line(tmp_path):
     assert gradients(done.stdout.decode()) == {"x": 2.0}  # printed before the rendering
     line = one_error_line(done.stderr)
     assert "Graphviz's dot failed (exit status 1): Error: out of memory" in line
+
+
+@pytest.mark.parametrize("output, message", [("", "not empty"), ("g\0.svg", "NUL")])
+def test_an_output_path_that_names_nothing_is_refused_before_any_work(output, message, capsys):
+    assert main(["draw", "x", "--set", "x=1", "-o", output]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "-o/--output" in captured.err and message in captured.err
