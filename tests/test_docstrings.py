@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = [
     importlib.import_module(f"micrograd_xent.{info.name}")
     for info in pkgutil.iter_modules(micrograd_xent.__path__)
-    if info.name not in ("__main__", "cli")  # cli has no examples; __main__ runs the command
+    if info.name != "__main__"  # importing __main__ runs the command
 ]
 
 
