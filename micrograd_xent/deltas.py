@@ -221,19 +221,6 @@ def hinge_delta(z: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(t * s < 1.0, -t, 0.0) / len(z)
 
 
-OUTPUT_DELTAS = {
-    **{("quadratic", f): partial(quadratic_delta, activation=f) for f in ELEMENTWISE_OUTPUTS},
-    ("quadratic", "softmax"): quadratic_softmax_delta,
-    **{("mse", f): partial(mse_delta, activation=f) for f in SQUARED_ERROR_OUTPUTS},
-    ("bce", "sigmoid"): bce_sigmoid_delta,
-    ("bce_with_logits", "linear"): bce_with_logits_delta,
-    ("cross_entropy", "softmax"): cross_entropy_softmax_delta,
-    ("l1", "linear"): l1_delta,
-    ("huber", "linear"): huber_delta,
-    ("hinge", "linear"): hinge_delta,
-}
-
-
 # --- the curvature ∂²C/∂z_L², one formula per pair -------------------------------------
 
 
@@ -336,17 +323,30 @@ def hinge_curvature(z: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.zeros((len(z), len(z)))
 
 
-OUTPUT_CURVATURES = {
-    **{("quadratic", f): partial(quadratic_curvature, activation=f) for f in ELEMENTWISE_OUTPUTS},
-    ("quadratic", "softmax"): quadratic_softmax_curvature,
-    **{("mse", f): partial(mse_curvature, activation=f) for f in SQUARED_ERROR_OUTPUTS},
-    ("bce", "sigmoid"): bce_sigmoid_curvature,
-    ("bce_with_logits", "linear"): bce_with_logits_curvature,
-    ("cross_entropy", "softmax"): cross_entropy_softmax_curvature,
-    ("l1", "linear"): l1_curvature,
-    ("huber", "linear"): huber_curvature,
-    ("hinge", "linear"): hinge_curvature,
+# Each pair's two formulas side by side, δ_L and ∂²C/∂z², as network2.py keeps a cost's
+# fn and delta together.
+FORMULAS = {
+    **{
+        ("quadratic", f): (
+            partial(quadratic_delta, activation=f),
+            partial(quadratic_curvature, activation=f),
+        )
+        for f in ELEMENTWISE_OUTPUTS
+    },
+    ("quadratic", "softmax"): (quadratic_softmax_delta, quadratic_softmax_curvature),
+    **{
+        ("mse", f): (partial(mse_delta, activation=f), partial(mse_curvature, activation=f))
+        for f in SQUARED_ERROR_OUTPUTS
+    },
+    ("bce", "sigmoid"): (bce_sigmoid_delta, bce_sigmoid_curvature),
+    ("bce_with_logits", "linear"): (bce_with_logits_delta, bce_with_logits_curvature),
+    ("cross_entropy", "softmax"): (cross_entropy_softmax_delta, cross_entropy_softmax_curvature),
+    ("l1", "linear"): (l1_delta, l1_curvature),
+    ("huber", "linear"): (huber_delta, huber_curvature),
+    ("hinge", "linear"): (hinge_delta, hinge_curvature),
 }
+OUTPUT_DELTAS = {pair: delta for pair, (delta, _) in FORMULAS.items()}
+OUTPUT_CURVATURES = {pair: curvature for pair, (_, curvature) in FORMULAS.items()}
 
 
 def supported_pairs() -> str:

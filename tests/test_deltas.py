@@ -184,20 +184,28 @@ def test_five_layer_sigmoid_bce_gradients_match_finite_differences():
     biases = [rng.uniform(-1, 1, n).tolist() for n in sizes[1:]]
     x, y = [0.2, -0.7, 0.9], [1.0, 0.0]
     g = deltas.backprop(weights, biases, x, y, "bce", ["sigmoid"] * 4)
+    assert_gradients_match_finite_differences(
+        g, weights, biases, lambda w, b: float_network_loss(w, b, x, y)
+    )
 
-    def loss_moving(l, j, k, h):
+
+def assert_gradients_match_finite_differences(g, weights, biases, cost):
+    """Every ∂C/∂W_l[j][k] and ∂C/∂b_l[j] of ``g`` against central differences of
+    ``cost(weights, biases)``, a function of nested lists of floats."""
+
+    def cost_moving(l, j, k, h):
         moved = [[list(row) for row in w] for w in weights]
         moved_b = [list(b) for b in biases]
         if k is None:
             moved_b[l][j] += h
         else:
             moved[l][j][k] += h
-        return float_network_loss(moved, moved_b, x, y)
+        return cost(moved, moved_b)
 
-    for l in range(4):
-        for j in range(sizes[l + 1]):
-            for k in [None, *range(sizes[l])]:
-                numeric = (loss_moving(l, j, k, H) - loss_moving(l, j, k, -H)) / (2 * H)
+    for l, w in enumerate(weights):
+        for j, row in enumerate(w):
+            for k in [None, *range(len(row))]:
+                numeric = (cost_moving(l, j, k, H) - cost_moving(l, j, k, -H)) / (2 * H)
                 analytic = g.grad_biases[l][j] if k is None else g.grad_weights[l][j][k]
                 assert analytic == pytest.approx(numeric, abs=1e-8), (l + 2, j, k)
 
@@ -553,22 +561,9 @@ BATCH_CASES = [
 def test_a_batch_gives_the_gradients_of_the_mean_cost(loss, activations, ys, cost):
     weights, biases = random_net([3, 4, 2])
     g = deltas.backprop(weights, biases, BATCH_X, ys, loss, activations)
-    for l in range(2):
-        for j in range(len(biases[l])):
-            for k in [None, *range(len(weights[l][0]))]:
-
-                def moved(h):
-                    w = [[list(row) for row in m] for m in weights]
-                    b = [list(v) for v in biases]
-                    if k is None:
-                        b[l][j] += h
-                    else:
-                        w[l][j][k] += h
-                    return mean_cost(w, b, BATCH_X, ys, cost, activations)
-
-                numeric = (moved(H) - moved(-H)) / (2 * H)
-                analytic = g.grad_biases[l][j] if k is None else g.grad_weights[l][j][k]
-                assert analytic == pytest.approx(numeric, abs=1e-8), (l, j, k)
+    assert_gradients_match_finite_differences(
+        g, weights, biases, lambda w, b: mean_cost(w, b, BATCH_X, ys, cost, activations)
+    )
 
 
 def test_each_row_of_a_batch_delta_is_that_samples_delta_over_m():
