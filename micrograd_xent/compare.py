@@ -283,10 +283,10 @@ class Report:
                 str(r.neuron),
                 *([_blank_if_none(r.sample, str)] if self.batch else []),
                 r.parameter,
-                _number(r.autograd),
-                _number(r.hand_derived),
-                _blank_if_none(r.general_bp1, _number),
-                _number(r.finite_difference),
+                _fixed(r.autograd),
+                _fixed(r.hand_derived),
+                _blank_if_none(r.general_bp1, _fixed),
+                _fixed(r.finite_difference),
                 f"{r.diff:.1e}",
                 "ok" if r.ok else "FAIL",
             ]
@@ -302,9 +302,9 @@ class Report:
                 *([str(r.sample)] if self.batch else []),
                 str(r.i),
                 str(r.j),
-                _number(r.autograd),
-                _number(r.hand_derived),
-                _number(r.finite_difference),
+                _fixed(r.autograd),
+                _fixed(r.hand_derived),
+                _fixed(r.finite_difference),
                 f"{r.diff:.1e}",
                 "ok" if r.ok else "FAIL",
             ]
@@ -328,7 +328,7 @@ class Report:
         }
 
 
-def _number(value: float) -> str:
+def _fixed(value: float) -> str:
     return f"{value:.10f}"
 
 

@@ -621,16 +621,20 @@ def backprop(
 
 
 def _layer_array(what: str, l: int, value) -> np.ndarray:
+    place = "" if what == "x" else f" of layer {l}"
+    if value is None:
+        raise TypeError(f"backprop: the {what}{place} are None; expected an array of numbers")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         array = None
     if array is None or array.ndim > 2:
-        place = "" if what == "x" else f" of layer {l}"
         raise ValueError(
             f"backprop: the {what}{place} are not a rectangular array of numbers "
             f"(rows of different lengths?), got {value!r}"
         )
+    if np.isnan(array).any():
+        raise ValueError(f"backprop: the {what}{place} contain a NaN: {value!r}")
     return array
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from micrograd_xent import deltas
 
@@ -598,3 +600,37 @@ def test_a_batch_with_the_wrong_number_of_targets_is_a_value_error():
     weights, biases = random_net([3, 2])
     with pytest.raises(ValueError, match="a batch of 4 samples x needs 4 targets y"):
         deltas.backprop(weights, biases, BATCH_X, [0, 1], "cross_entropy", ["softmax"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"x": None}, TypeError, "backprop: the x are None"),
+        ({"x": [math.nan]}, ValueError, "backprop: the x contain a NaN"),
+        ({"weights": [None]}, TypeError, "backprop: the weights of layer 0 are None"),
+    ],
+)
+def test_backprop_names_a_none_or_nan_argument(kwargs, error, words):
+    arguments = {"weights": [[[1.0]]], "biases": [[0.0]], "x": [1.0], "y": [0.0]}
+    with pytest.raises(error, match=words):
+        deltas.backprop(**{**arguments, **kwargs}, loss="mse", activations=["linear"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pair=st.sampled_from(PAIRS),
+    z=st.lists(st.floats(-6, 6), min_size=3, max_size=3),
+)
+def test_for_random_z_the_general_bp1_and_the_curvature_hold(pair, z):
+    y = target(pair)
+    simplified = deltas.output_delta(*pair, z, y)
+    assert deltas.general_output_delta(*pair, z, y) == pytest.approx(
+        simplified, rel=1e-9, abs=1e-12
+    )
+    if pair[0] not in ("l1", "huber", "hinge"):  # smooth: finite differences apply everywhere
+        columns = [
+            numeric_gradient(lambda zz: deltas.output_delta(*pair, zz, y)[i], z) for i in range(3)
+        ]
+        assert deltas.output_curvature(*pair, z, y) == [
+            pytest.approx(row, abs=1e-7) for row in columns
+        ]
