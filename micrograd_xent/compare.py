@@ -405,18 +405,17 @@ def compare(
     def row(quantity: Quantity, parameter, autograd, hand_derived, general_bp1=None) -> Row:
         fd = central_difference(lambda h: _cost_shifted(net, quantity, h))
         diff, ok = _agreement(autograd, float(hand_derived), general_bp1, fd)
-        sample = quantity.sample if batch and quantity.kind == "z" else None
         return Row(
-            quantity.layer + 2,
-            quantity.neuron,
-            sample,
-            parameter,
-            autograd,
-            float(hand_derived),
-            general_bp1,
-            fd,
-            diff,
-            ok,
+            layer=quantity.layer + 2,
+            neuron=quantity.neuron,
+            sample=quantity.sample if batch and quantity.kind == "z" else None,
+            parameter=parameter,
+            autograd=autograd,
+            hand_derived=float(hand_derived),
+            general_bp1=general_bp1,
+            finite_difference=fd,
+            diff=diff,
+            ok=ok,
         )
 
     rows = []
