@@ -496,6 +496,20 @@ def test_huber_needs_a_positive_delta(delta):
         huber([1.0], [0.0], delta=delta)
 
 
+EXTREME = ([1e6, -1e6, 1e-300, 3.0], [-1e6, 1e6, 0.0, 3.0])  # huge, tiny, exact
+
+
+@pytest.mark.parametrize("loss, name", [(l1, "l1_loss"), (huber, "huber_loss"), (mse, "mse_loss")])
+def test_regression_losses_at_extreme_differences_match_torch_float64(torch, loss, name):
+    p, t = EXTREME
+    value, grads = engine_loss(loss, p, t)
+    tensor_p = tensor(torch, p)
+    expected = getattr(torch.nn.functional, name)(tensor_p, torch.tensor(t, dtype=torch.float64))
+    expected.backward()
+    assert value == pytest.approx(expected.item(), rel=1e-12)
+    assert grads == pytest.approx(tensor_p.grad.tolist(), rel=1e-12, abs=1e-300)
+
+
 def test_hinge_is_zero_beyond_the_margin_and_linear_inside_it():
     s = [Value(2.0), Value(0.5), Value(-0.5)]
     out = hinge(s, [1, 1, -1])
@@ -536,7 +550,8 @@ def test_bce_with_logits_at_logit_40_target_1_is_4_25e_minus_18_not_0():
     assert x.grad == pytest.approx(-4.248354255291589e-18, rel=1e-12)  # σ(40) − 1
 
 
-LOGIT_GRID = [-700.0, -100.0, -40.0, -30.0, -5.0, -1e-10, 0.0, 1e-10, 0.7, 5.0, 30.0, 40.0, 700.0]
+LOGIT_GRID = [-1e300, -1000.0, -700.0, -100.0, -40.0, -30.0, -5.0, -1e-10, 0.0]
+LOGIT_GRID += [1e-10, 0.7, 5.0, 30.0, 40.0, 700.0, 1000.0, 1e300]
 
 
 @pytest.mark.parametrize("t", [0.0, 1.0, 0.3])
