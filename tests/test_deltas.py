@@ -80,6 +80,11 @@ def numeric_gradient(f, z):
     return grad
 
 
+def numeric_jacobian(f, z):
+    """Row i is the gradient of f(z)[i], by central differences."""
+    return [numeric_gradient(lambda zz, i=i: f(zz)[i], z) for i in range(len(f(z)))]
+
+
 @pytest.mark.parametrize("pair", PAIRS)
 def test_output_delta_is_the_gradient_of_the_cost_with_respect_to_z(pair):
     y = target(pair)
@@ -432,11 +437,8 @@ def test_cost_gradient_of_bce_at_a_saturated_output_is_a_value_error_not_inf():
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "linear", "relu", "softmax"])
 def test_activation_jacobian_is_the_derivative_of_the_activation(activation):
     f = {**ACTIVATION, "relu": lambda z: [max(t, 0.0) for t in z]}[activation]
-    columns = [
-        numeric_gradient(lambda zz: f(zz)[i], Z) for i in range(len(Z))
-    ]  # row i of J is ∇ a_i
     assert deltas.activation_jacobian(activation, Z) == [
-        pytest.approx(row, abs=1e-8) for row in columns
+        pytest.approx(row, abs=1e-8) for row in numeric_jacobian(f, Z)
     ]
 
 
@@ -465,10 +467,8 @@ def test_the_general_bp1_takes_any_output_for_a_loss_on_real_numbers():
 @pytest.mark.parametrize("pair", PAIRS)
 def test_output_curvature_is_the_derivative_of_the_hand_derived_delta(pair):
     y = target(pair)
-    columns = [
-        numeric_gradient(lambda zz: deltas.output_delta(*pair, zz, y)[i], Z) for i in range(3)
-    ]
-    assert deltas.output_curvature(*pair, Z, y) == [pytest.approx(r, abs=1e-8) for r in columns]
+    expected = numeric_jacobian(lambda zz: deltas.output_delta(*pair, zz, y), Z)
+    assert deltas.output_curvature(*pair, Z, y) == [pytest.approx(r, abs=1e-8) for r in expected]
 
 
 def torch_cost(torch, pair, y):
@@ -628,9 +628,7 @@ def test_for_random_z_the_general_bp1_and_the_curvature_hold(pair, z):
         simplified, rel=1e-9, abs=1e-12
     )
     if pair[0] not in ("l1", "huber", "hinge"):  # smooth: finite differences apply everywhere
-        columns = [
-            numeric_gradient(lambda zz: deltas.output_delta(*pair, zz, y)[i], z) for i in range(3)
-        ]
+        expected = numeric_jacobian(lambda zz: deltas.output_delta(*pair, zz, y), z)
         assert deltas.output_curvature(*pair, z, y) == [
-            pytest.approx(row, abs=1e-7) for row in columns
+            pytest.approx(row, abs=1e-7) for row in expected
         ]

@@ -10,6 +10,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import numeric_grad
 
 from micrograd_xent import Value, losses
 from micrograd_xent.losses import (
@@ -24,7 +25,6 @@ from micrograd_xent.losses import (
     quadratic,
     softmax,
 )
-from oracles import numeric_grad
 
 # --- the formulas, in plain floats ----------------------------------------------
 
