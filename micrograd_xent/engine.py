@@ -1,4 +1,4 @@
-"""The scalar autograd engine: a ``Value`` node and reverse-mode ``backward()``.
+"""The scalar autograd engine: a ``Value`` node, ``backward()`` and ``grad()``.
 
 Every operation computes, in the forward pass, its result and the local
 derivatives ∂out/∂parent as plain floats and stores them on the result node.
@@ -6,9 +6,9 @@ derivatives ∂out/∂parent as plain floats and stores them on the result node.
 ``parent.grad += local * node.grad``. No closures are stored, so no node refers
 back to itself and a dropped graph is freed at once by reference counting.
 
-A plain number on either side of an operator is folded into the local
-derivative instead of becoming a node of its own: ``x * 3`` has the single
-parent ``x`` with local derivative 3.0.
+A plain number on either side of an operator is folded into the op instead of
+becoming a node of its own, and recorded as the node's ``_const``: ``x * 3``
+has the single parent ``x``, local derivative 3.0 and ``_const`` 3.0.
 
 >>> x = Value(2.0, label="x")
 >>> y = x * x + 3 * x
@@ -21,25 +21,43 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Iterable, Union
+from typing import Callable, Iterable, Optional, Sequence, Union
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
-
-# Local derivatives that many nodes share: one tuple for all of them.
-_ZERO = (0.0,)
-_ONE = (1.0,)
-_PLUS = (1.0, 1.0)
-_MINUS = (1.0, -1.0)
-_NEG = (-1.0,)
 
 # What counts as a plain number. float and int come first: isinstance finds
 # them in nanoseconds, where the check against the Real ABC takes hundreds.
 _REAL = (float, int, Real)
 
 
+class Op(str):
+    """The name of one of the engine's own operations.
+
+    It compares and prints as the plain name (``"tanh"``), as micrograd's ``_op``
+    does; being an ``Op`` says the engine knows the op's second derivative,
+    which an op made with ``Value.op`` or a closure does not have.
+    """
+
+    __slots__ = ()
+
+
+ADD, SUB, RSUB, NEG, MUL, DIV, RDIV = (Op(s) for s in ("+", "-", "rsub", "neg", "*", "/", "rdiv"))
+POW, RPOW, DOT = Op("**"), Op("rpow"), Op("dot")
+EXP, LOG, LOG1P, TANH, SIGMOID, RELU, ABS = (
+    Op(s) for s in ("exp", "log", "log1p", "tanh", "sigmoid", "relu", "abs")
+)
+
+# Local derivatives that many nodes share: one tuple for all of them.
+_ZERO, _ONE, _NEG = (0.0,), (1.0,), (-1.0,)
+_PLUS, _MINUS = (1.0, 1.0), (1.0, -1.0)
+
+
 class Value:
     """A scalar in a computation graph: its data, its grad, and how it was made.
+
+    ``Value(data, label="")``, or micrograd's ``Value(data, _children, _op)``
+    for an op whose gradient rule is the closure assigned to ``out._backward``.
 
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     >>> c = (a * b).tanh()
@@ -48,11 +66,28 @@ class Value:
     (-7.4e-05, 4.9e-05)
     """
 
-    __slots__ = ("data", "grad", "label", "_prev", "_local", "_op")
+    # __dict__ takes what code written for micrograd sets on a node (an
+    # optimiser's p.m, a drawing's _vis_color, a closure in _backward); it
+    # costs one pointer until something is set.
+    __slots__ = ("data", "grad", "label", "_prev", "_local", "_op", "_const", "__dict__")
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(
+        self,
+        data: Number,
+        _children: Union[Iterable[Value], str, None] = (),
+        _op: str = "",
+        label: Optional[str] = "",
+    ) -> None:
+        if isinstance(_children, str) or _children is None:  # Value(2.0, "x"): a label
+            _children, label = (), _children
         if not isinstance(data, _REAL):
             raise TypeError(f"Value() needs a real number, got {type(data).__name__} {data!r}")
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"Value(): label must be a str, got {type(label).__name__} {label!r}")
+        if not isinstance(_children, (tuple, list, set, frozenset)) or not all(
+            isinstance(child, Value) for child in _children
+        ):
+            raise TypeError(f"Value(): _children must be a tuple of Values, got {_children!r}")
         try:
             self.data = float(data)
         except OverflowError:
@@ -60,10 +95,35 @@ class Value:
                 f"Value(): the {type(data).__name__} given is larger than the largest float"
             ) from None
         self.grad = 0.0
-        self.label = "" if label is None else str(label)
-        self._prev: tuple[Value, ...] = ()
-        self._local: tuple[float, ...] = ()
-        self._op = ""
+        self.label = label or ""
+        self._prev: tuple[Value, ...] = tuple(_children)
+        # micrograd's constructor: the gradient rule is a closure set later
+        self._local: Optional[tuple[float, ...]] = None if self._prev else ()
+        self._op = str(_op)
+        self._const = None
+
+    @staticmethod
+    def op(
+        data: Number, parents: Sequence[Value], local_derivatives: Sequence[Number], name: str
+    ) -> Value:
+        """A new op: its value and ∂out/∂parent for each parent, no closure needed.
+
+        >>> x = Value(3.0)
+        >>> cube = Value.op(x.data ** 3, [x], [3 * x.data ** 2], "cube")
+        >>> cube.backward(); x.grad
+        27.0
+        """
+        parents, local = tuple(parents), tuple(local_derivatives)
+        if not all(isinstance(p, Value) for p in parents):
+            raise TypeError(f"Value.op {name!r}: parents must be Values, got {parents!r}")
+        if len(parents) != len(local):
+            raise ValueError(
+                f"Value.op {name!r}: {len(parents)} parents but {len(local)} local derivatives"
+            )
+        for d in (data, *local):
+            if not isinstance(d, _REAL):
+                raise TypeError(f"Value.op {name!r}: expected numbers, got {d!r}")
+        return _result(float(data), parents, tuple(float(d) for d in local), str(name))
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -73,34 +133,37 @@ class Value:
 
     def __add__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _result(self.data + other.data, (self, other), _PLUS, "+")
+            return _result(self.data + other.data, (self, other), _PLUS, ADD)
         if isinstance(other, _REAL):
-            return _result(self.data + float(other), (self,), _ONE, "+")
+            other = float(other)
+            return _result(self.data + other, (self,), _ONE, ADD, other)
         return NotImplemented
 
     __radd__ = __add__
 
     def __sub__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _result(self.data - other.data, (self, other), _MINUS, "-")
+            return _result(self.data - other.data, (self, other), _MINUS, SUB)
         if isinstance(other, _REAL):
-            return _result(self.data - float(other), (self,), _ONE, "-")
+            other = float(other)
+            return _result(self.data - other, (self,), _ONE, SUB, other)
         return NotImplemented
 
     def __rsub__(self, other: Number) -> Value:
         if isinstance(other, _REAL):
-            return _result(float(other) - self.data, (self,), _NEG, "-")
+            other = float(other)
+            return _result(other - self.data, (self,), _NEG, RSUB, other)
         return NotImplemented
 
     def __neg__(self) -> Value:
-        return _result(-self.data, (self,), _NEG, "neg")
+        return _result(-self.data, (self,), _NEG, NEG)
 
     def __mul__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _result(self.data * other.data, (self, other), (other.data, self.data), "*")
+            return _result(self.data * other.data, (self, other), (other.data, self.data), MUL)
         if isinstance(other, _REAL):
             other = float(other)
-            return _result(self.data * other, (self,), (other,), "*")
+            return _result(self.data * other, (self,), (other,), MUL, other)
         return NotImplemented
 
     __rmul__ = __mul__
@@ -111,12 +174,12 @@ class Value:
             if b == 0.0:
                 raise ZeroDivisionError(f"/: division by zero: divisor is {_name(other)}")
             out = self.data / b
-            return _result(out, (self, other), (1.0 / b, -out / b), "/")
+            return _result(out, (self, other), (1.0 / b, -out / b), DIV)
         if isinstance(other, _REAL):
             if other == 0:
                 raise ZeroDivisionError(f"/: division of {_name(self)} by the number 0")
             other = float(other)
-            return _result(self.data / other, (self,), (1.0 / other,), "/")
+            return _result(self.data / other, (self,), (1.0 / other,), DIV, other)
         return NotImplemented
 
     def __rtruediv__(self, other: Number) -> Value:
@@ -124,75 +187,77 @@ class Value:
             b = self.data
             if b == 0.0:
                 raise ZeroDivisionError(f"/: division by zero: divisor is {_name(self)}")
-            out = float(other) / b
-            return _result(out, (self,), (-out / b,), "/")
+            other = float(other)
+            out = other / b
+            return _result(out, (self,), (-out / b,), RDIV, other)
         return NotImplemented
 
     def __pow__(self, exponent: Operand) -> Value:
+        """xᵖ, with ∂/∂x = p·xᵖ⁻¹ and, for a Value exponent, ∂/∂p = xᵖ·ln x."""
+        x = self.data
         if isinstance(exponent, Value):
-            return self._power(exponent.data, exponent)
-        if isinstance(exponent, _REAL):
-            return self._power(float(exponent), None)
-        return NotImplemented
+            p = exponent.data
+            if x < 0.0:
+                raise ValueError(
+                    f"**: negative base {_name(self)} to the Value exponent {_name(exponent)}: "
+                    "the derivative with respect to the exponent is not real"
+                )
+        elif isinstance(exponent, _REAL):
+            p = float(exponent)
+            if x < 0.0 and not p.is_integer():
+                raise ValueError(f"**: negative base {_name(self)} to the non-integer power {p:g}")
+        else:
+            return NotImplemented
+        if x == 0.0 and p < 0.0:
+            raise ZeroDivisionError(f"**: zero base {_name(self)} to the negative power {p:g}")
+        out = _power(x, p)
+        # p·x^(p−1), where 0·anything is 0 (x⁰ is flat even where x⁻¹ overflows)
+        d_x = 0.0 if p == 0.0 else p * _power(x, p - 1.0) if x != 0.0 or p >= 1.0 else math.inf
+        if not isinstance(exponent, Value):
+            return _result(out, (self,), (d_x,), POW, p)
+        d_p = out * math.log(x) if x > 0.0 else 0.0  # 0ᵖ·ln 0 → 0, as PyTorch
+        return _result(out, (self, exponent), (d_x, d_p), POW)
 
     def __rpow__(self, base: Number) -> Value:
+        """cˣ for a plain number c, with slope cˣ·ln c."""
         if not isinstance(base, _REAL):
             return NotImplemented
-        # c ** x: the number c is folded like any other, leaving x the one parent
-        power = Value(base)._power(self.data, self)
-        return _result(power.data, (self,), power._local[1:], f"{float(base):g}**")
-
-    def _power(self, p: float, exponent: Value | None) -> Value:
-        """x^p with ∂/∂x = p·x^(p−1); a Value exponent also gets ∂/∂p = x^p·ln x."""
-        base = self.data
-        if base < 0.0 and exponent is not None:
-            raise ValueError(
-                f"**: negative base {_name(self)} to the Value exponent {_name(exponent)}: "
-                "the derivative with respect to the exponent is not real"
-            )
-        if base < 0.0 and not p.is_integer():
-            raise ValueError(f"**: negative base {_name(self)} to the non-integer power {p:g}")
-        if base == 0.0 and p < 0.0:
-            raise ZeroDivisionError(f"**: zero base {_name(self)} to the negative power {p:g}")
-        try:
-            out = base**p
-            if base != 0.0 or p >= 1.0:
-                d_base = p * base ** (p - 1.0)
-            else:  # float ** raises for 0 to a negative power; the slope is 0 or inf
-                d_base = 0.0 if p == 0.0 else math.inf
-        except OverflowError:
-            power = f"{p:g}" if exponent is None else _name(exponent)
-            raise OverflowError(
-                f"**: overflow: {_name(self)} to the power {power} is larger than the largest float"
-            ) from None
-        if exponent is None:
-            return _result(out, (self,), (d_base,), f"**{p:g}")
-        d_exponent = out * math.log(base) if base > 0.0 else 0.0  # 0^p·ln 0 → 0, as PyTorch
-        return _result(out, (self, exponent), (d_base, d_exponent), "**")
+        c, x = float(base), self.data
+        if c < 0.0:
+            raise ValueError(f"**: negative base {c!r} to the Value exponent {_name(self)}")
+        if c == 0.0 and x < 0.0:
+            raise ZeroDivisionError(f"**: zero base to the negative power {_name(self)}")
+        out = _power(c, x)
+        return _result(out, (self,), (out * math.log(c) if c > 0.0 else 0.0,), RPOW, c)
 
     # --- functions -----------------------------------------------------------
 
     def exp(self) -> Value:
-        """eˣ, whose slope is itself."""
+        """eˣ, whose slope is itself; past e⁷⁰⁹ it is inf, as in IEEE arithmetic."""
         try:
             out = math.exp(self.data)
         except OverflowError:
-            raise OverflowError(
-                f"exp: overflow: exp({_name(self)}) is larger than the largest float"
-            ) from None
-        return _result(out, (self,), (out,), "exp")
+            out = math.inf
+        return _result(out, (self,), (out,), EXP)
 
     def log(self) -> Value:
         """ln x for x > 0, with slope 1/x."""
         x = self.data
         if not x > 0.0:
             raise ValueError(f"log: needs a positive value, got {_name(self)}")
-        return _result(math.log(x), (self,), (1.0 / x,), "log")
+        return _result(math.log(x), (self,), (1.0 / x,), LOG)
+
+    def log1p(self) -> Value:
+        """ln(1 + x) for x > −1, with slope 1/(1 + x); exact where 1 + x rounds to 1."""
+        x = self.data
+        if not x > -1.0:
+            raise ValueError(f"log1p: needs a value above -1, got {_name(self)}")
+        return _result(math.log1p(x), (self,), (1.0 / (1.0 + x),), LOG1P)
 
     def tanh(self) -> Value:
         """tanh x, with slope 1 − tanh²x."""
         t = math.tanh(self.data)  # saturates to ±1 without overflow
-        return _result(t, (self,), (1.0 - t * t,), "tanh")
+        return _result(t, (self,), (1.0 - t * t,), TANH)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1 + e⁻ˣ), with slope σ(x)(1 − σ(x))."""
@@ -203,14 +268,22 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        return _result(s, (self,), (s * (1.0 - s),), "sigmoid")
+        return _result(s, (self,), (s * (1.0 - s),), SIGMOID)
 
     def relu(self) -> Value:
         """max(x, 0), with slope 1 for x > 0 and 0 otherwise (0 at the kink, as PyTorch)."""
         x = self.data
         if x > 0.0 or x != x:  # NaN stays NaN instead of becoming a silent 0
-            return _result(x, (self,), _ONE, "relu")
-        return _result(0.0, (self,), _ZERO, "relu")
+            return _result(x, (self,), _ONE, RELU)
+        return _result(0.0, (self,), _ZERO, RELU)
+
+    def abs(self) -> Value:
+        """|x|, with slope sign(x): 0 at the kink, as PyTorch."""
+        x = self.data
+        slope = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x
+        return _result(abs(x), (self,), (slope,), ABS)
+
+    __abs__ = abs
 
     @staticmethod
     def sum(terms: Iterable[Operand]) -> Value:
@@ -219,23 +292,26 @@ class Value:
         >>> Value.sum([Value(1.0), Value(2.0), 3]).data
         6.0
         """
-        parents, constant = [], 0.0
+        parents, constant = [], None
         for term in terms:
             if isinstance(term, Value):
                 parents.append(term)
             elif isinstance(term, _REAL):
-                constant += float(term)
+                constant = float(term) if constant is None else constant + float(term)
             else:
                 raise TypeError(f"Value.sum: cannot add {type(term).__name__} {term!r}")
-        data = constant
+        data = 0.0 if constant is None else constant
         for parent in parents:
             data += parent.data
-        return _result(data, tuple(parents), (1.0,) * len(parents), "+")
+        return _result(data, tuple(parents), (1.0,) * len(parents), ADD, constant)
 
     @staticmethod
     def dot(weights: Iterable[Operand], inputs: Iterable[Operand]) -> Value:
         """Σ wᵢxᵢ as one node, with ∂/∂wᵢ = xᵢ and ∂/∂xᵢ = wᵢ: a neuron's weighted
         sum costs one node instead of n products and a sum.
+
+        Its ``_const`` holds, for each parent, the plain number it was multiplied
+        by, or None where it was multiplied by a Value: the parent beside it.
 
         >>> w, x = [Value(2.0), Value(-1.0)], [3.0, Value(4.0)]
         >>> z = Value.dot(w, x); z.backward()
@@ -245,66 +321,93 @@ class Value:
         weights, inputs = list(weights), list(inputs)
         if len(weights) != len(inputs):
             raise ValueError(f"Value.dot: {len(weights)} weights but {len(inputs)} inputs")
-        parents, local, data = [], [], 0.0
+        parents, local, partners, data = [], [], [], 0.0
         for w, x in zip(weights, inputs):
-            w_data, x_data = _number("Value.dot", w), _number("Value.dot", x)
+            w_is_value, x_is_value = isinstance(w, Value), isinstance(x, Value)
+            w_data = w.data if w_is_value else _number("Value.dot", w)
+            x_data = x.data if x_is_value else _number("Value.dot", x)
             data += w_data * x_data
-            if isinstance(w, Value):
+            if w_is_value:
                 parents.append(w)
                 local.append(x_data)
-            if isinstance(x, Value):
+                partners.append(None if x_is_value else x_data)
+            if x_is_value:
                 parents.append(x)
                 local.append(w_data)
-        return _result(data, tuple(parents), tuple(local), "dot")
+                partners.append(None if w_is_value else w_data)
+        return _result(data, tuple(parents), tuple(local), DOT, tuple(partners))
 
     # --- reverse mode ---------------------------------------------------------
 
     def backward(self) -> None:
-        """Set this node's grad to 1 and add ∂self/∂leaf to every leaf's grad.
+        """Add ∂self/∂leaf to every leaf's grad, like PyTorch's ``backward()``.
 
-        Leaves accumulate across calls, as in PyTorch; every interior node is
-        reset first, so it holds ∂self/∂node of this pass only.
+        Leaves accumulate across calls; every interior node is reset first, so
+        it holds ∂self/∂node of this pass only. Nothing is left behind between
+        calls: an interrupted pass, or a grad set by hand, changes nothing here.
         """
+        if self._local == ():  # a leaf root: its own gradient is 1
+            self.grad = (self.grad or 0.0) + 1.0
+            return
         order = self._topological_order()
         for node in order:
             node.grad = 0.0
+            for parent in node._prev:
+                if parent.grad is None:  # a leaf whose grad was cleared by hand
+                    parent.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
-            grad, local = node.grad, node._local
+            local = node._local
+            if local is None:  # made with micrograd's constructor: its closure
+                node._backward()
+                continue
+            grad = node.grad
             i = 0  # a plain counter: zip() or enumerate() here take 1.5–2× as long
             for parent in node._prev:
                 parent.grad += local[i] * grad
                 i += 1
 
+    def _backward(self) -> None:
+        """One step of the chain rule, as in micrograd: add ∂self/∂parent × self.grad
+        into each parent's grad. A leaf's does nothing; a node made with
+        micrograd's constructor does what the closure assigned to it does.
+
+        >>> x = Value(3.0); y = x * x; y.grad = 1.0
+        >>> y._backward(); x.grad
+        6.0
+        """
+        if self._local:
+            for parent, local in zip(self._prev, self._local):
+                parent.grad += local * self.grad
+
     def _topological_order(self) -> list[Value]:
         """Interior nodes, parents before children, found without recursion so
-        that graphs of any depth work. Leaves their grads as None: the caller
-        resets them, as ``backward()`` does next.
+        that graphs of any depth work, and without touching any grad.
 
-        A depth-first search on an explicit stack of nodes (a stack of iterators
-        made the cyclic collector rescan deep graphs): a node goes back on the
-        stack under a ``None`` marker, and when the marker comes up again all of
-        its parents are in ``order``. A visited node is marked by grad = None
-        rather than kept in a set: at a million nodes the set's lookups,
-        scattered over memory, cost as much as all the rest of the pass.
+        A depth-first search on an explicit stack (a stack of iterators made the
+        cyclic collector rescan deep graphs): a node goes back on the stack under
+        a ``None`` marker, and when the marker comes up again all of its parents
+        are in ``order``. Visited nodes are kept by id() in a set local to this
+        call, so nothing stays behind when a pass is interrupted.
         """
         order: list[Value] = []
-        stack: list[Value | None] = [self] if self._prev else []
+        seen: set[int] = set()
+        stack: list[Optional[Value]] = [self] if self._prev else []
         while stack:
             node = stack.pop()
             if node is None:
                 order.append(stack.pop())
-            elif node.grad is not None:
-                node.grad = None
+            elif id(node) not in seen:
+                seen.add(id(node))
                 stack.append(node)
                 stack.append(None)
                 for parent in node._prev:
-                    if parent._prev and parent.grad is not None:
+                    if parent._prev and id(parent) not in seen:
                         stack.append(parent)
         return order
 
 
-def _result(data: float, prev: tuple, local: tuple, op: str) -> Value:
+def _result(data: float, prev: tuple, local: Optional[tuple], op: str, const=None) -> Value:
     """A new node made by an operation: no input validation, it is ours."""
     out = _new_value(Value)
     out.data = data
@@ -313,10 +416,19 @@ def _result(data: float, prev: tuple, local: tuple, op: str) -> Value:
     out._prev = prev
     out._local = local
     out._op = op
+    out._const = const
     return out
 
 
 _new_value = object.__new__
+
+
+def _power(base: float, p: float) -> float:
+    """base ** p with IEEE overflow: ±inf where Python raises OverflowError."""
+    try:
+        return base**p
+    except OverflowError:
+        return -math.inf if base < 0.0 and p % 2.0 == 1.0 else math.inf
 
 
 def _number(op: str, x: Operand) -> float:
@@ -331,3 +443,114 @@ def _number(op: str, x: Operand) -> float:
 def _name(node: Value) -> str:
     """How an error message names a node: its value and, if set, its label."""
     return f"{node.data!r} (label {node.label!r})" if node.label else repr(node.data)
+
+
+# --- gradients as Values: second derivatives ----------------------------------
+
+
+# The local derivatives of each op above as Values, built from the node n and
+# its parents, so that a gradient made of them can be differentiated again.
+# They are the rules whose floats each op stores (a test checks that every op's
+# two forms agree at random points); a float here is a constant slope.
+def _dot_slopes(n: Value) -> list:
+    """∂(Σ wᵢxᵢ)/∂wᵢ = xᵢ: the plain number, or the Value beside it in its pair."""
+    parents, partners, slopes = n._prev, n._const, []
+    i = 0
+    while i < len(parents):
+        if partners[i] is not None:
+            slopes.append(partners[i])
+            i += 1
+        else:  # a Value·Value product: each is the other's slope
+            slopes += [parents[i + 1], parents[i]]
+            i += 2
+    return slopes
+
+
+SLOPES_AS_VALUES: dict[str, Callable[[Value], Sequence[Operand]]] = {
+    ADD: lambda n: n._local,
+    SUB: lambda n: n._local,
+    RSUB: lambda n: n._local,
+    NEG: lambda n: n._local,
+    MUL: lambda n: n._local if n._const is not None else (n._prev[1], n._prev[0]),
+    DIV: lambda n: n._local if n._const is not None else (1.0 / n._prev[1], -n / n._prev[1]),
+    RDIV: lambda n: (-n / n._prev[0],),
+    POW: lambda n: _power_slopes(n, *n._prev),
+    RPOW: lambda n: n._local if n._const == 0.0 else (n * math.log(n._const),),
+    DOT: _dot_slopes,
+    EXP: lambda n: (n,),
+    LOG: lambda n: (1.0 / n._prev[0],),
+    LOG1P: lambda n: (1.0 / (1.0 + n._prev[0]),),
+    TANH: lambda n: (1.0 - n * n,),
+    SIGMOID: lambda n: (n * (1.0 - n),),
+    RELU: lambda n: n._local,  # a step: its slope is flat on either side
+    ABS: lambda n: n._local,
+}
+
+
+def _power_slopes(n: Value, x: Value, exponent: Optional[Value] = None) -> tuple:
+    """∂xᵖ/∂x = p·xᵖ⁻¹ and, for a Value exponent, ∂xᵖ/∂p = xᵖ·ln x."""
+    if exponent is None:
+        p = n._const
+        return (0.0 if p == 0.0 else p if p == 1.0 else p * x ** (p - 1.0),)
+    d_p = n * x.log() if x.data > 0.0 else 0.0
+    return (exponent * x ** (exponent - 1.0), d_p)
+
+
+def grad(output: Value, inputs, create_graph: bool = False) -> list[Value]:
+    """∂output/∂input for each input, like ``torch.autograd.grad``; no .grad changes.
+
+    With ``create_graph=True`` each result is a node of a graph built from the
+    inputs with the engine's own ops, so it can be differentiated again.
+
+    >>> x = Value(3.0)
+    >>> y = x ** 3
+    >>> [dy] = grad(y, x, create_graph=True)   # 3x²
+    >>> [d2y] = grad(dy, x)                    # 6x
+    >>> dy.data, d2y.data, x.grad
+    (27.0, 18.0, 0.0)
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
+    grads: dict[int, Operand] = {id(output): 1.0}
+    for node in reversed(output._topological_order()):
+        upstream = grads.get(id(node))
+        if upstream is None:
+            continue
+        for parent, slope in zip(node._prev, _slopes(node, create_graph)):
+            term = upstream if type(slope) is float and slope == 1.0 else slope * upstream
+            key = id(parent)
+            grads[key] = grads[key] + term if key in grads else term
+    results = [grads.get(id(x), 0.0) for x in inputs]
+    return [r if isinstance(r, Value) else Value(r) for r in results]
+
+
+def _slopes(node: Value, as_values: bool) -> Sequence[Operand]:
+    if node._local is None:
+        raise ValueError(
+            f"grad: the op {node._op!r} was made with micrograd's constructor and a closure, "
+            "which grad() cannot run without writing .grad: use backward(), or Value.op"
+        )
+    if not as_values:
+        return node._local
+    if not isinstance(node._op, Op):
+        raise ValueError(
+            f"grad(create_graph=True): the op {node._op!r} was made with Value.op and has no "
+            "second derivative: only the engine's own ops do"
+        )
+    return SLOPES_AS_VALUES[node._op](node)
+
+
+def hessian(output: Value, inputs: Sequence[Value]) -> list[list[float]]:
+    """H[i][j] = ∂²output/∂inputs[i]∂inputs[j], as floats.
+
+    >>> x, y = Value(1.0), Value(2.0)
+    >>> hessian(x * x * y, [x, y])   # [[2y, 2x], [2x, 0]]
+    [[4.0, 2.0], [2.0, 0.0]]
+    """
+    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    first = grad(output, inputs, create_graph=True)
+    return [[d.data for d in grad(g, inputs)] for g in first]

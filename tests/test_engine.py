@@ -464,16 +464,6 @@ DOMAIN_ERRORS = [
         "0.0",
         "'z'",
     ),
-    raises(
-        "pow overflow",
-        lambda: Value(10.0, label="t") ** 400,
-        OverflowError,
-        "**",
-        "10.0",
-        "400",
-        "'t'",
-    ),
-    raises("number ** Value overflow", lambda: 2 ** Value(2000.0), OverflowError, "**", "2000.0"),
 ]
 
 
@@ -493,13 +483,11 @@ def test_domain_error_names_the_op_the_value_and_the_label(make, error, fragment
 
 
 @pytest.mark.parametrize("x", [710.0, 1000.0, 1e308])
-def test_exp_overflow_is_inf_or_overflow_error_never_a_finite_number(x):
-    try:
-        out = Value(x, label="z").exp()
-    except OverflowError as err:
-        assert "exp" in str(err) and repr(x) in str(err) and "'z'" in str(err)
-    else:
-        assert out.data == math.inf
+def test_exp_overflow_is_inf_as_in_ieee_arithmetic(x):
+    v = Value(x, label="z")
+    out = v.exp()
+    out.backward()
+    assert out.data == math.inf and v.grad == math.inf
 
 
 def test_exp_just_below_overflow_is_exact():
@@ -548,7 +536,7 @@ def test_a_number_base_to_a_value_power_is_one_node_with_the_exponent_as_parent(
     x = Value(1.5)
     y = 2**x
     y.backward()
-    assert y._prev == (x,) and y._op == "2**"
+    assert y._prev == (x,) and y._op == "rpow" and y._const == 2.0
     assert math.isclose(x.grad, 2**1.5 * math.log(2), rel_tol=1e-15)
 
 
