@@ -2,6 +2,9 @@
 
 Its lead is the report's answer in numbers: for each loss and output
 activation, the hand-derived δ_L beside autograd's, from this run.
+
+>>> FORMULAS["bce", "sigmoid"]  # σ'(z) has cancelled
+'(a − y)/n'
 """
 
 from __future__ import annotations

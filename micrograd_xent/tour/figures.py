@@ -14,7 +14,12 @@ DPI = 110
 
 
 def new_figure(rows: int, columns: int, figsize: tuple[float, float], **options):
-    """A figure and its grid of axes, as ``pyplot.subplots`` returns them."""
+    """A figure and its grid of axes, as ``pyplot.subplots`` returns them.
+
+    >>> fig, (left, right) = new_figure(1, 2, figsize=(4, 2))
+    >>> left.get_figure() is fig
+    True
+    """
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(rows, columns, **options)
 

@@ -1,4 +1,11 @@
-"""Section: the MSE and cross-entropy surfaces of one sigmoid neuron over (w, b)."""
+"""Section: the MSE and cross-entropy surfaces of one sigmoid neuron over (w, b).
+
+The text quotes both costs' gradient at one point where the neuron is
+saturated and wrong:
+
+>>> FAR  # (w, b): σ(−2w + b) ≈ 1 where the target is 0, σ(2w + b) ≈ 0 where it is 1
+(-6.0, 6.0)
+"""
 
 from __future__ import annotations
 

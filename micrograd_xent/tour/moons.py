@@ -1,4 +1,10 @@
-"""Section: an MLP trained on two moons with cross-entropy, and its decision boundary."""
+"""Section: an MLP trained on two moons with cross-entropy, and its decision boundary.
+
+The boundary is drawn over the plane the data lies in, with a margin:
+
+>>> PLANE
+{'x_range': (-1.6, 2.6), 'y_range': (-1.1, 1.6)}
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""``write_tour``: run every section into a folder, then write the page and summary."""
+"""``write_tour``: run every section into a folder, then write the page and summary.
+
+>>> [section.__name__.split(".")[-1] for section in SECTIONS]
+['graphs', 'comparison', 'slowdown', 'printed_loss', 'landscape', 'moons']
+"""
 
 from __future__ import annotations
 

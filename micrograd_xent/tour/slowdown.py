@@ -30,8 +30,8 @@ def section(out: Path) -> Section:
     saturated = experiments.SATURATED_START
     slow = experiments.find_run(runs, "quadratic", saturated)
     fast = experiments.find_run(runs, "bce", saturated)
-    slow_epochs = _epoch(experiments.first_epoch_below(slow.outputs, 0.5))
-    fast_epochs = _epoch(experiments.first_epoch_below(fast.outputs, 0.5))
+    slow_epochs = epoch_text(experiments.first_epoch_below(slow.outputs, 0.5))
+    fast_epochs = epoch_text(experiments.first_epoch_below(fast.outputs, 0.5))
     plot = _plot(runs, out)
 
     rows, summary = [], []
@@ -43,14 +43,14 @@ def section(out: Path) -> Section:
                 COST_STYLE[run.cost]["label"],
                 f"w = {run.start[0]}, b = {run.start[1]}",
                 f"{run.outputs[0]:.3f}",
-                _epoch(half),
-                _epoch(fifth),
+                epoch_text(half),
+                epoch_text(fifth),
                 f"{run.outputs[-1]:.3f}",
             ]
         )
         summary.append(
             f"slowdown: {run.cost:9} from (w, b) = {run.start}: output {run.outputs[0]:.3f} → "
-            f"{run.outputs[-1]:.3f} after {epochs} epochs; below 0.5 at epoch {_epoch(half)}"
+            f"{run.outputs[-1]:.3f} after {epochs} epochs; below 0.5 at epoch {epoch_text(half)}"
         )
     text = (
         f"<p>One sigmoid neuron, input {x:g}, target {y:g}, learning rate {eta:g}, {epochs} "
@@ -106,5 +106,10 @@ def _plot(runs: list[experiments.NeuronRun], out: Path) -> str:
     return figures.save(fig, out, "slowdown.png")
 
 
-def _epoch(epoch: Optional[int]) -> str:
+def epoch_text(epoch: Optional[int]) -> str:
+    """An epoch for the text; None (the output never got there) as "never".
+
+    >>> epoch_text(17), epoch_text(None)
+    ('17', 'never')
+    """
     return "never" if epoch is None else str(epoch)
