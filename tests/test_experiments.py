@@ -187,4 +187,3 @@ def test_mlp_on_two_moons_learns_and_its_accuracy_and_grid_are_its_outputs():
     gx, gy, p = experiments.decision_grid(run.model, (-1.0, 2.0), (-0.5, 1.0), steps=4)
     assert gx == pytest.approx([-1.0, 0.0, 1.0, 2.0]) and gy == pytest.approx([-0.5, 0.0, 0.5, 1.0])
     assert p[2][1] == pytest.approx(plain_float_output(run.model, [0.0, 0.5]), rel=1e-12)
-

@@ -1,7 +1,8 @@
-"""``micrograd-xent tour`` end to end: the report, its files and its numbers."""
+"""``micrograd-xent tour`` end to end: the report, its files and its numbers.
 
-import contextlib
-import io
+``tour`` (tests/conftest.py) is one run of the command, shared with the browser test.
+"""
+
 import json
 import math
 import re
@@ -19,16 +20,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GRAPHS = ("neuron_tanh", "neuron_bce", "softmax_cross_entropy")
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
-
-
-@pytest.fixture(scope="module")
-def tour(tmp_path_factory):
-    """One run of the command into a fresh folder: (folder, exit status, stdout, stderr)."""
-    out = tmp_path_factory.mktemp("tour") / "report"
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        status = main(["tour", "--out", str(out)])
-    return out, status, stdout.getvalue(), stderr.getvalue()
 
 
 class Links(HTMLParser):
