@@ -126,6 +126,16 @@ class PrintedOrTrained:
         return self.mse_gradient, self.bce_gradient, self.mse_delta_bce_printed
 
 
+def max_weight_difference(a: TrainingRun, b: TrainingRun) -> float:
+    """The largest |difference| between two runs' parameters, over every epoch.
+
+    >>> runs = printed_or_trained(epochs=2).runs
+    >>> max_weight_difference(runs[0], runs[0])
+    0.0
+    """
+    return max(abs(x - y) for at_a, at_b in zip(a.weights, b.weights) for x, y in zip(at_a, at_b))
+
+
 def printed_or_trained(
     epochs: int = 150, eta: float = 2.0, hidden: int = 3, points: int = 24, seed: int = 1
 ) -> PrintedOrTrained:

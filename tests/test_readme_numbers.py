@@ -46,9 +46,8 @@ def test_the_slowdown_settings_and_epochs_are_the_runs():
 
 def test_the_printed_loss_weight_differences_are_the_runs():
     result = experiments.printed_or_trained(**printed_loss.SETTINGS)
-    mse_weights = result.mse_gradient.weights
-    same = printed_loss.max_difference(mse_weights, result.mse_delta_bce_printed.weights)
-    apart = printed_loss.max_difference(mse_weights, result.bce_gradient.weights)
+    same = experiments.max_weight_difference(result.mse_gradient, result.mse_delta_bce_printed)
+    apart = experiments.max_weight_difference(result.mse_gradient, result.bce_gradient)
     assert stated(r"never differ by more than ([\d.e+-]+) \(float rounding\)") == f"{same:.1e}"
     assert stated(r"run's move up to ([\d.]+) away") == f"{apart:.2f}"
 

@@ -2,6 +2,9 @@
 
 The same network trained with the gradient of mse, with the gradient of
 bce, and with the tutorial's hand-applied MSE delta while bce is printed.
+
+>>> SETTINGS["epochs"], SETTINGS["points"]
+(150, 24)
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ def section(out: Path) -> Section:
     figures.grid([printed, common])
     plot = figures.save(fig, out, "only_printed.png")
 
-    same = max_difference(mse_run.weights, tutorial.weights)
-    apart = max_difference(mse_run.weights, bce_run.weights)
+    same = experiments.max_weight_difference(mse_run, tutorial)
+    apart = experiments.max_weight_difference(mse_run, bce_run)
     epochs = SETTINGS["epochs"]
     text = (
         f"<p>The same sigmoid network (2 inputs, {SETTINGS['hidden']} hidden, 1 output; same "
@@ -72,7 +75,7 @@ def section(out: Path) -> Section:
             f"{run.reported[0]:.4f}",
             f"{run.reported[-1]:.4f}",
             f"{run.losses['bce'][-1]:.4f}",
-            f"{max_difference(mse_run.weights, run.weights):.1e}",
+            f"{experiments.max_weight_difference(mse_run, run):.1e}",
         ]
         for run in result.runs
     ]
@@ -87,12 +90,3 @@ def section(out: Path) -> Section:
         ],
         files=[plot],
     )
-
-
-def max_difference(a: list[list[float]], b: list[list[float]]) -> float:
-    """The largest |a − b| over two runs' weights, epoch by epoch.
-
-    >>> max_difference([[1.0, 2.0]], [[1.5, 1.0]])
-    1.0
-    """
-    return max(abs(x - y) for row_a, row_b in zip(a, b) for x, y in zip(row_a, row_b))
