@@ -1,18 +1,29 @@
-"""Every number the README quotes from the tour is the number the code computes now.
+"""Every number the README quotes from the tour is the number the code computes now,
+and so are the saved outputs of the notebooks that show the same runs.
 
 The README is read as text; each figure is recomputed here with ``experiments``
 and ``compare``, with the settings the tour uses, and formatted as the README
 writes it. A change to the code that moves a number fails here until the README
-says the new one.
+(and the re-executed notebook) says the new one.
 """
 
+import json
 import re
 from pathlib import Path
 
 from micrograd_xent import compare, experiments
 from micrograd_xent.tour import comparison, graphs, landscape, printed_loss, slowdown
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def saved_output(notebook):
+    """The text the notebook printed when it was last executed and saved."""
+    cells = json.loads((ROOT / "demos" / f"{notebook}.ipynb").read_text(encoding="utf-8"))["cells"]
+    return "".join(
+        "".join(output.get("text", "")) for cell in cells for output in cell.get("outputs", [])
+    )
 
 
 def stated(pattern):
@@ -42,6 +53,12 @@ def test_the_slowdown_settings_and_epochs_are_the_runs():
     ) == (str(quadratic), str(bce))
     image_text = r"the quadratic cost needs (\d+) epochs to bring it below 0.5, cross-entropy (\d+)"
     assert stated(image_text) == (str(quadratic), str(bce))
+    notebook = saved_output("why_the_loss_matters")
+    for run in runs:
+        assert (
+            f"{run.cost:9} from {run.start}: a = {run.outputs[0]:.3f} -> {run.outputs[-1]:.3f}, "
+            f"below 0.5 after {experiments.first_epoch_below(run.outputs, 0.5)} epochs"
+        ) in notebook
 
 
 def test_the_printed_loss_weight_differences_are_the_runs():
@@ -50,6 +67,9 @@ def test_the_printed_loss_weight_differences_are_the_runs():
     apart = experiments.max_weight_difference(result.mse_gradient, result.bce_gradient)
     assert stated(r"never differ by more than ([\d.e+-]+) \(float rounding\)") == f"{same:.1e}"
     assert stated(r"run's move up to ([\d.]+) away") == f"{apart:.2f}"
+    notebook = saved_output("why_the_loss_matters")
+    assert f"run 3 vs run 1, largest weight difference: {same:.1e}" in notebook
+    assert f"run 2 vs run 1, largest weight difference: {apart:.2f}" in notebook
 
 
 def test_the_comparison_counts_and_spread_are_the_runs():
@@ -99,3 +119,7 @@ def test_the_two_moons_loss_and_accuracy_are_the_runs():
         f"{run.losses[-1]:.3f}",
         f"{run.accuracy:.0%}".rstrip("%"),
     )
+    assert (
+        f"bce {run.losses[0]:.3f} -> {run.losses[-1]:.3f} after {len(run.losses)} epochs, "
+        f"accuracy {run.accuracy:.0%}"
+    ) in saved_output("training_an_mlp")
