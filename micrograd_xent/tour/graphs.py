@@ -143,7 +143,7 @@ def section(out: Path) -> Section:
     return Section(
         TITLE,
         _intro(drawings)
-        + f"<p>At the top, the BCE neuron: {html.escape(lead_drawing.caption)}</p>"
+        + f"<p>The BCE neuron is drawn at the top. {html.escape(lead_drawing.caption)}</p>"
         + f"<p>Each graph is also saved as SVG, which zooms without blurring: {svgs}.</p>",
         [(f"{d.name}.png", d.caption) for d in others],
         lead=figure(f"{lead_drawing.name}.svg", _lead_caption(lead_drawing), "tall"),
@@ -156,7 +156,7 @@ def _intro(drawings: list[Drawing]) -> str:
     annotated = [d for d in drawings if d.deltas]
     count = sum(len(d.deltas) for d in annotated)
     return (
-        f"<p>{len(drawings)} expressions after <code>backward()</code>, drawn by "
+        f"<p>Expressions after <code>backward()</code>, drawn by "
         f"<code>draw_dot</code>. Each box is a Value: its label, data and grad (∂ of the output "
         f"with respect to it); inputs and parameters are blue, the output amber, and each "
         f"ellipse is an operation with any plain number folded into it. Where a loss follows "
