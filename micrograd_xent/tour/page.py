@@ -107,7 +107,8 @@ th {{ background: #f3f3f3; }}
 .answer {{ display: grid; grid-template-columns: minmax(0, 1fr) 500px; column-gap: 1.5em; }}
 .answer > * {{ grid-column: 1; margin: 0.2em 0; }}
 .answer > .tall {{ grid-column: 2; grid-row: 1 / span 9; }}
-.answer .tall img {{ width: 100%; }}
+/* the tall lead fits the first screen whatever the graph's shape */
+.answer .tall img {{ max-height: 660px; width: auto; }}
 .answer table {{ font-size: 0.8em; margin: 0.2em 0; }}
 .answer td, .answer th {{ white-space: nowrap; padding: 0.1em 0.4em; }}
 .answer p, .answer figcaption {{ margin: 0.2em 0; font-size: 0.9em; }}
