@@ -159,12 +159,15 @@ def _add_tour(commands) -> None:
 
 
 def _run_tour(args: argparse.Namespace) -> int:
+    from .graph import GraphvizFailedError, GraphvizNotFoundError
     from .tour import write_tour  # matplotlib is loaded only by this command
 
     try:
         index = write_tour(args.out)
     except OSError as error:  # e.g. --out names a file, or a folder we may not write to
         raise UsageError(f"tour: cannot write the report to {args.out!r}: {error.strerror}")
+    except (GraphvizNotFoundError, GraphvizFailedError) as error:
+        raise UsageError(f"tour: {error}") from None
     print((index.parent / "summary.txt").read_text(encoding="utf-8"), end="")
     print(f"open the report: {index.resolve()}")
     return 0

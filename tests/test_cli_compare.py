@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from micrograd_xent import cli, deltas, losses
+from micrograd_xent import cli, compare, deltas, losses
 
 
 def without_sigma_prime(z, y):
@@ -248,3 +248,28 @@ def test_tour_refuses_an_empty_out(capsys, tmp_path, monkeypatch):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "--out" in err and "not empty" in err
     assert list(tmp_path.iterdir()) == []  # nothing written into the current folder
+
+
+def test_a_bug_is_still_one_line_and_says_it_is_one(capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(compare, "compare_all", broken)
+    status, out, err = run(capsys)
+    assert status == 2 and out == ""
+    assert (
+        err
+        == "micrograd-xent: error: internal error, please report it: RuntimeError: boom second line\n"
+    )
+
+
+def test_tour_with_a_failing_graphviz_exits_2_with_its_first_line(capsys, tmp_path, monkeypatch):
+    dot = tmp_path / "dot"
+    dot.write_text("#!/bin/sh\necho 'Error: out of memory' >&2\necho more >&2\nexit 1\n")
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert cli.main(["tour", "--out", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err  # the tour's progress lines, then the error
+    assert "Traceback" not in err and err.splitlines()[-1] == (
+        "micrograd-xent: error: tour: Graphviz's dot failed (exit status 1): Error: out of memory"
+    )
