@@ -273,3 +273,16 @@ def test_tour_with_a_failing_graphviz_exits_2_with_its_first_line(capsys, tmp_pa
     assert "Traceback" not in err and err.splitlines()[-1] == (
         "micrograd-xent: error: tour: Graphviz's dot failed (exit status 1): Error: out of memory"
     )
+
+
+def test_ctrl_c_in_the_tour_exits_130_with_one_line_after_its_progress(tmp_path):
+    process = command(
+        "tour", "--out", str(tmp_path / "report"), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(1.0)  # into the command: its imports and first drawings take longer
+    assert process.poll() is None, "finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert b"Traceback" not in stderr
+    assert stderr.decode().splitlines()[-1] == "micrograd-xent: interrupted"
