@@ -210,7 +210,7 @@ def one_error_line(stderr: bytes) -> str:
         (b"\xff", r"undecodable byte b'\\xff' at column 1"),  # not UTF-8: as a shell passes it
         (b"x + \xce", r"undecodable byte b'\\xce' at column 5"),
         (b"x\x01", r"column 2"),
-        (b"x\x1b[31m", r"column 2"),  # a terminal escape is not echoed raw
+        (b"x\x1b[31m", "not a valid expression"),  # a terminal escape is not echoed raw
         (b"(x +\n y.z)", r"line 2, column 2"),
         (b"", "empty"),
     ],
