@@ -67,6 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return status
     except UsageError as error:
         _error(str(error))
+        return 2
     except KeyboardInterrupt:
         print("micrograd-xent: interrupted", file=sys.stderr)
         return 130
@@ -77,7 +78,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 141
     except Exception as error:  # a bug: still one line, and saying so
         _error(f"internal error, please report it: {type(error).__name__}: {error}")
-    return 2
+        return 2
 
 
 def _error(message: str) -> None:

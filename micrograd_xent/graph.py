@@ -121,8 +121,8 @@ def draw_dot(
     green when they agree to the four digits drawn, red when not. ``depth``
     draws only the Values within that many ops of ``root``. A graph of more
     than ``max_nodes`` Values raises ``GraphTooLargeError`` before anything is
-    drawn; ``max_nodes=None`` draws any size. Drawing reads no grad it did not
-    find: it never changes the graph.
+    drawn; ``max_nodes=None`` draws any size. Drawing changes nothing in the
+    graph, no grad included.
 
     >>> z = Value(0.5, label="z")
     >>> loss = (z.sigmoid() - 1.0) ** 2
