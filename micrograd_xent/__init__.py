@@ -6,9 +6,9 @@
 >>> y.backward()
 """
 
-from .engine import Value
+from .engine import Value, grad
 
-__all__ = ["Value", "draw_dot"]
+__all__ = ["Value", "draw_dot", "grad"]
 __version__ = "0.1.0"
 
 

@@ -479,3 +479,22 @@ def test_random_graphs_hessian_matches_torch_functional_hessian(torch, program, 
     expected = torch.autograd.functional.hessian(lambda *ts: run(program, ts), inputs)
     for row, expected_row in zip(h, expected):
         assert_close_to(row, [e.item() for e in expected_row])
+
+
+def test_second_derivative_through_a_ten_thousand_node_chain():
+    """y = x·x·…·x (n + 1 factors) = xⁿ⁺¹: d²y/dx² = n(n + 1)xⁿ⁻¹, at x = 1 n(n + 1)."""
+    n = 10_000
+    x = Value(1.0)
+    y = x
+    for _ in range(n):
+        y = y * x
+    [dy] = grad(y, x, create_graph=True)
+    [d2y] = grad(dy, x)
+    assert dy.data == n + 1
+    assert d2y.data == n * (n + 1)
+
+
+def test_grad_is_re_exported_by_the_package():
+    import micrograd_xent
+
+    assert micrograd_xent.grad is grad
