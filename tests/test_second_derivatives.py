@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from micrograd_xent import Value, draw_dot, engine
 from micrograd_xent.engine import SLOPES_AS_VALUES, grad, hessian
+from either_way import dot, total
 from oracles import numeric_grad
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
@@ -339,18 +340,6 @@ def test_power_below_one_at_zero_has_the_same_infinite_slope_in_both_forms(p):
 # and a plain number c in [−2, 2]. It runs once on Values and once on float64
 # tensors. Every built-in op appears, in each of its forms; where an op has a
 # restricted domain its argument is made to fit (1 + b², |c| + 0.3, 0.9·tanh a).
-
-
-def total(terms):
-    """Value.sum for Values; the built-in sum for tensors."""
-    return Value.sum(terms) if any(isinstance(t, Value) for t in terms) else sum(terms)
-
-
-def dot(weights, inputs):
-    """Value.dot for Values; a plain sum of products for tensors."""
-    if any(isinstance(t, Value) for t in weights + inputs):
-        return Value.dot(weights, inputs)
-    return sum(w * x for w, x in zip(weights, inputs))
 
 
 def power(base, exponent):
