@@ -7,10 +7,11 @@ Three workloads, each engine measured in this one process, interleaved, with
 the median and the min–max of several repetitions:
 
 1. one SGD step of MLP(2, [16, 16, 1]) (ReLU hidden, linear output, mean
-   squared error) over N two-moons points, for micrograd_xent, micrograd and a
-   hand-written plain-float step with hand-derived gradients — the floor for
-   scalar Python. All three start from the same weights and must agree on the
-   loss and every gradient before anything is timed;
+   squared error) over N two-moons points (``experiments.two_moons``), for
+   micrograd_xent, micrograd and a hand-written plain-float step with
+   hand-derived gradients — the floor for scalar Python. All three start from
+   the same weights and must agree on the loss and every gradient before
+   anything is timed;
 2. a deep chain ``x = x*1.0001 + 0.001`` repeated D times, then backward: the
    time per node must not grow with D;
 3. memory: bytes held per chain step, and whether a dropped graph is freed by
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import random
 import statistics
 import sys
@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from micrograd_xent.engine import Value  # noqa: E402
+from micrograd_xent.experiments import two_moons  # noqa: E402
 from micrograd_xent.losses import mse  # noqa: E402
 from micrograd_xent.nn import MLP  # noqa: E402
 
@@ -52,21 +53,6 @@ def progress(message: str) -> None:
 
 
 # --- data and weights --------------------------------------------------------
-
-
-def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> tuple[list, list]:
-    """n points on two interleaved half circles, labelled -1 and +1."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        t = rng.uniform(0.0, math.pi)
-        if i % 2:
-            x, y = math.cos(t), math.sin(t)
-        else:
-            x, y = 1.0 - math.cos(t), 0.5 - math.sin(t)
-        xs.append([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)])
-        ys.append(1.0 if i % 2 else -1.0)
-    return xs, ys
 
 
 def initial_weights(seed: int = 1) -> tuple[list, list]:

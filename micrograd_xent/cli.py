@@ -125,6 +125,12 @@ def _add_compare(commands) -> None:
         "--seed", type=int, default=0, help="seed of the random weights (default: 0)"
     )
     compare.add_argument(
+        "--batch",
+        type=_batch_size,
+        metavar="M",
+        help="a mini-batch of M random inputs, the cost their mean (default: one input)",
+    )
+    compare.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", help="(default: table)"
     )
     compare.set_defaults(run=_run_compare)
@@ -152,6 +158,18 @@ def _layer_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+# every sample adds its δ rows and curvature entries, each checked by finite differences
+_MAX_BATCH = 64
+
+
+def _batch_size(text: str) -> int:
+    if not text.isdecimal() or not 1 <= int(text) <= _MAX_BATCH:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of samples from 1 to {_MAX_BATCH}, got {text!r}"
+        )
+    return int(text)
+
+
 def _run_compare(args: argparse.Namespace) -> int:
     from . import compare
 
@@ -163,6 +181,7 @@ def _run_compare(args: argparse.Namespace) -> int:
             args.seed,
             loss=args.loss,
             activation=args.activation,
+            batch=args.batch,
         )
     except ValueError as error:
         raise UsageError(str(error)) from None

@@ -498,8 +498,10 @@ SLOPES_AS_VALUES: dict[str, Callable[[Value], Sequence[Operand]]] = {
 
 def _power_slopes(n: Value, x: Value, exponent: Optional[Value] = None) -> tuple:
     """∂xᵖ/∂x = p·xᵖ⁻¹ and, for a Value exponent, ∂xᵖ/∂p = xᵖ·ln x."""
+    p = n._const if exponent is None else exponent.data
+    if x.data == 0.0 and p < 1.0:  # the slope is 0 (p = 0) or inf: no graph goes on from it
+        return n._local
     if exponent is None:
-        p = n._const
         return (0.0 if p == 0.0 else p if p == 1.0 else p * x ** (p - 1.0),)
     d_p = n * x.log() if x.data > 0.0 else 0.0
     return (exponent * x ** (exponent - 1.0), d_p)

@@ -2,7 +2,7 @@
 
 Every gradient here comes from ``backward()`` on a loss from ``losses`` (the one
 exception, on purpose, is the tutorial's hand-applied MSE delta in
-``only_printed``). The results are plain numbers, for plots or for reading.
+``printed_or_trained``). The results are plain numbers, for plots or for reading.
 
 >>> runs = learning_slowdown(epochs=2)
 >>> [(r.cost, r.start, round(r.outputs[0], 2)) for r in runs][:2]
@@ -23,7 +23,9 @@ from .nn import MLP, SGD
 
 # --- Nielsen's learning slowdown ----------------------------------------------
 
-NIELSEN_STARTS = ((0.6, 0.9), (2.0, 2.0))
+# (w, b): σ(1.5) ≈ 0.82, a start that learns fast under either cost; σ(4) ≈ 0.98, saturated
+SATURATED_START = (2.0, 2.0)
+NIELSEN_STARTS = ((0.6, 0.9), SATURATED_START)
 
 
 @dataclass
@@ -75,6 +77,15 @@ def _train_neuron(
     return run
 
 
+def find_run(runs: Sequence[NeuronRun], cost: str, start: tuple[float, float]) -> NeuronRun:
+    """The run of ``learning_slowdown`` with this cost and start.
+
+    >>> find_run(learning_slowdown(epochs=0), "bce", SATURATED_START).cost
+    'bce'
+    """
+    return next(run for run in runs if run.cost == cost and run.start == start)
+
+
 def first_epoch_below(values: Sequence[float], threshold: float) -> Optional[int]:
     """The first index whose value is below ``threshold``, or None if none is.
 
@@ -84,11 +95,11 @@ def first_epoch_below(values: Sequence[float], threshold: float) -> Optional[int
     return next((i for i, v in enumerate(values) if v < threshold), None)
 
 
-# --- "the loss is only printed" -------------------------------------------------
+# --- the loss that is printed vs the loss that is trained ----------------------
 
 
 @dataclass
-class PrintedRun:
+class TrainingRun:
     """A training run: how its gradient was made, the loss it printed, and the
     mse, bce and parameters after each epoch (index i is after i updates)."""
 
@@ -102,28 +113,52 @@ class PrintedRun:
         return self.losses[self.printed]
 
 
-def only_printed(
+@dataclass
+class PrintedOrTrained:
+    """The same network trained three ways; ``runs`` lists them in this order."""
+
+    mse_gradient: TrainingRun  # autograd's gradient of mse; mse printed
+    bce_gradient: TrainingRun  # autograd's gradient of bce; bce printed
+    mse_delta_bce_printed: TrainingRun  # the tutorial's MSE delta by hand; bce printed
+
+    @property
+    def runs(self) -> tuple[TrainingRun, TrainingRun, TrainingRun]:
+        return self.mse_gradient, self.bce_gradient, self.mse_delta_bce_printed
+
+
+def max_weight_difference(a: TrainingRun, b: TrainingRun) -> float:
+    """The largest |difference| between two runs' parameters, over every epoch.
+
+    >>> runs = printed_or_trained(epochs=2).runs
+    >>> max_weight_difference(runs[0], runs[0])
+    0.0
+    """
+    return max(abs(x - y) for at_a, at_b in zip(a.weights, b.weights) for x, y in zip(at_a, at_b))
+
+
+def printed_or_trained(
     epochs: int = 150, eta: float = 2.0, hidden: int = 3, points: int = 24, seed: int = 1
-) -> list[PrintedRun]:
+) -> PrintedOrTrained:
     """The same sigmoid network trained three ways, to show where the loss acts.
 
-    1. the gradient of ``losses.mse`` by autograd, mse printed;
-    2. the gradient of ``losses.bce`` by autograd, bce printed;
-    3. the tutorial's way: the output delta (2/n)(a − y)·a(1 − a) — the MSE
-       delta, (expected − output)·transfer_derivative(output) up to sign and
-       the 2/n of the mean — applied by hand, while bce is only printed.
+    1. ``mse_gradient``: the gradient of ``losses.mse`` by autograd, mse printed;
+    2. ``bce_gradient``: the gradient of ``losses.bce`` by autograd, bce printed;
+    3. ``mse_delta_bce_printed``: the tutorial's way, the output delta
+       (2/n)(a − y)·a(1 − a) — the MSE delta, (expected − output)·
+       transfer_derivative(output) up to sign and the 2/n of the mean —
+       applied by hand, while bce is only printed.
     Runs 1 and 3 follow the same weights epoch by epoch; run 2 does not.
     """
     xs, ys = two_moons(points, noise=0.1, seed=seed)
-    ways = [
-        ("gradient of mse", "mse", _autograd_step("mse")),
-        ("gradient of bce", "bce", _autograd_step("bce")),
-        ("MSE delta by hand, bce printed", "bce", _tutorial_step),
-    ]
-    return [
-        _train_printed(name, printed, step, xs, ys, epochs, eta, hidden, seed)
-        for name, printed, step in ways
-    ]
+
+    def train(name: str, printed: str, step: Step) -> TrainingRun:
+        return _train(name, printed, step, xs, ys, epochs, eta, hidden, seed)
+
+    return PrintedOrTrained(
+        train("gradient of mse", "mse", _autograd_step("mse")),
+        train("gradient of bce", "bce", _autograd_step("bce")),
+        train("MSE delta by hand, bce printed", "bce", _tutorial_step),
+    )
 
 
 Step = Callable[[list[Value], list[Value], list[float]], None]
@@ -144,7 +179,7 @@ def _tutorial_step(z: list[Value], a: list[Value], y: list[float]) -> None:
     Value.sum(d * zi for d, zi in zip(deltas, z)).backward()
 
 
-def _train_printed(
+def _train(
     name: str,
     printed: str,
     step: Step,
@@ -154,11 +189,11 @@ def _train_printed(
     eta: float,
     hidden: int,
     seed: int,
-) -> PrintedRun:
+) -> TrainingRun:
     # linear output layer + sigmoid here, so the tutorial step can reach z
     model = MLP(2, [hidden, 1], activation="sigmoid", output_activation="linear", seed=seed)
     sgd = SGD(model.parameters(), lr=eta)
-    run = PrintedRun(name, printed, {"mse": [], "bce": []}, [])
+    run = TrainingRun(name, printed, {"mse": [], "bce": []}, [])
     for _ in range(epochs + 1):
         z = [model(x) for x in xs]
         a = [zi.sigmoid() for zi in z]
