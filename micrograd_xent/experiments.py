@@ -439,7 +439,7 @@ def newton_step(
 
 def newton_vs_gradient_descent(
     costs: Sequence[str] = ("quadratic", "bce"),
-    start: tuple[float, float] = (2.0, 2.0),
+    start: tuple[float, float] = SATURATED_START,
     x: float = 1.0,
     y: float = 0.0,
     gd_steps: int = 300,

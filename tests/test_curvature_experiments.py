@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from micrograd_xent import deltas
 from micrograd_xent import experiments as ex
 
 
@@ -224,3 +225,10 @@ def test_newton_on_bce_reaches_the_target_in_one_step(runs):
         run = runs["bce", method]
         assert run.outputs[1] < 1e-20
         assert all(low == 0.0 and high > 0 for low, high in run.eigenvalues)
+
+
+@pytest.mark.parametrize("pair", ex.CURVATURE_PAIRS, ids="+".join)
+@pytest.mark.parametrize("z", [-5.0, -0.5, 0.9, 4.0])
+def test_curvature_in_z_agrees_with_the_hand_derived_output_curvature(pair, z):
+    [[expected]] = deltas.output_curvature(*pair, [z], [0.0])
+    assert ex.curvature_in_z(*pair, z, 0.0) == pytest.approx(expected, rel=1e-12, abs=1e-15)

@@ -17,6 +17,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from .. import experiments as ex
+from ..tour.landscape import FAR as PLATEAU  # the landscape section's saturated, wrong point
 
 TITLE = "The curvature of each loss: second derivatives and Newton's step"
 DPI = 110
@@ -149,9 +150,6 @@ def _landscape_figure(out: Path):
         for j, v in enumerate(row)
     )
     return count, len(landscape.w) * len(landscape.b), (lowest, w, b), bce_lowest
-
-
-PLATEAU = (-6.0, 6.0)  # the landscape section's saturated, wrong point
 
 
 def _landscape_text(count: int, total: int, lowest, bce_lowest: float) -> str:
