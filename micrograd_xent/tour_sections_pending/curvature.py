@@ -171,9 +171,12 @@ def _landscape_text(count: int, total: int, lowest, bce_lowest: float) -> str:
 
 # --- Newton's step on Nielsen's saturated neuron -----------------------------------------
 
+START, X, ETA = ex.SATURATED_START, 1.0, 0.15  # Nielsen's neuron and learning rate; Y as above
+
 
 def _newton_figure(out: Path):
-    runs = {(r.cost, r.method): r for r in ex.newton_vs_gradient_descent()}
+    runs = ex.newton_vs_gradient_descent(start=START, x=X, y=Y, eta=ETA)
+    runs = {(r.cost, r.method): r for r in runs}
     fig = Figure(figsize=(11, 4.2))
     for ax, cost in zip(fig.subplots(1, 2), ("quadratic", "bce")):
         for method, style in STYLES.items():
@@ -182,7 +185,7 @@ def _newton_figure(out: Path):
         ax.set_xscale("symlog", linthresh=10)
         ax.set_xlabel("step (linear to 10, then logarithmic)")
         ax.set_ylabel("output a")
-        ax.set_title(f"{cost} cost, from w = b = 2 (x = 1, y = 0)")
+        ax.set_title(f"{cost} cost, from (w, b) = {START} (x = {X:g}, y = {Y:g})")
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
@@ -198,8 +201,8 @@ def _newton_text(runs) -> str:
     bce_gd_below = ex.first_epoch_below(bce_gd.outputs, 0.2)
     return (
         "<p>Newton's method uses that curvature: it solves H·Δ = −g. On Nielsen's saturated "
-        "neuron (w = b = 2, x = 1, y = 0, output "
-        f"{newton.outputs[0]:.3f}) the cost depends on w and b only through z = w + b, so "
+        f"neuron ((w, b) = {START}, x = {X:g}, y = {Y:g}, output "
+        f"{newton.outputs[0]:.3f}) the cost depends on w and b only through z = w·x + b, so "
         "the Hessian in (w, b) is singular everywhere (eigenvalues "
         f"{newton.eigenvalues[0][0]:.4f} and {newton.eigenvalues[0][1]:g} at the start); the "
         "step taken is the pseudo-inverse's, Newton's step in z, −C'/C''. On the quadratic "
@@ -209,7 +212,7 @@ def _newton_text(runs) -> str:
         f"{1 - newton.outputs[-1]:.1e} of 1 after {len(newton.outputs) - 1} steps; the cost "
         f"rises from {newton.costs[0]:.4f} to {newton.costs[-1]:.4f}, its ceiling. Dividing by the size of the curvature instead (saddle-free Newton) "
         f"steps downhill: {_path(free.outputs[:5])}, below 0.2 at step {free_below}, where "
-        f"gradient descent (η = 0.15) still outputs {gd.outputs[150]:.3f} after 150 steps "
+        f"gradient descent (η = {ETA:g}) still outputs {gd.outputs[150]:.3f} after 150 steps "
         f"and {gd.outputs[-1]:.3f} after {len(gd.outputs) - 1}. On cross-entropy the curvature "
         f"is positive and the two Newton steps are the same: the output falls to "
         f"{bce_newton.outputs[1]:.1e} in a single step, where gradient descent takes "
