@@ -644,6 +644,12 @@ _SCRIPT = """
   var line = box.querySelector(".mx-line");
   var graph = box.querySelector(".mx-graph");
   var n = D.steps.length, timer = null, groups = {}, edges = {};
+  var svg = graph.querySelector("svg"), room = graph.clientWidth - 2;
+  var natural = svg.getBoundingClientRect().width;
+  if (natural > room && room / natural >= 0.5) {  // shrink to fit while the text stays readable
+    svg.style.width = room + "px";
+    svg.style.height = "auto";
+  }
   box.querySelectorAll("g.node").forEach(function (g) {
     groups[g.querySelector("title").textContent] = g;
   });
