@@ -187,20 +187,7 @@ def _add_draw(commands) -> None:
         "exp, log, tanh, sigmoid, relu and the losses mse, quadratic, bce, "
         "bce_with_logits, cross_entropy (with [lists] as their arguments).",
     )
-    draw.add_argument(
-        "expr",
-        metavar="EXPR",
-        help='e.g. "tanh(w*x + b)"; one that starts with - goes last, after --',
-    )
-    draw.add_argument(
-        "--set",
-        dest="assignments",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="NAME=NUMBER",
-        help="the value of each name in EXPR: --set w=-3 x=2 (or --set w=-3 --set x=2)",
-    )
+    _add_expression_arguments(draw, '"tanh(w*x + b)"', "w=-3", "x=2")
     draw.add_argument(
         "-o",
         "--output",
@@ -284,20 +271,7 @@ def _add_explain(commands) -> None:
         "a page that steps through the graph (.html, works offline), an animation (.gif) "
         "or the ledger (.txt).",
     )
-    explain.add_argument(
-        "expr",
-        metavar="EXPR",
-        help='e.g. "bce(sigmoid(w*x + b), 1)"; one that starts with - goes last, after --',
-    )
-    explain.add_argument(
-        "--set",
-        dest="assignments",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="NAME=NUMBER",
-        help="the value of each name in EXPR: --set w=-0.8 x=1.5 (or --set w=-0.8 --set x=1.5)",
-    )
+    _add_expression_arguments(explain, '"bce(sigmoid(w*x + b), 1)"', "w=-0.8", "x=1.5")
     explain.add_argument(
         "-o", "--output", metavar="FILE", help="FILE.html, FILE.gif or FILE.txt (default: none)"
     )
@@ -332,6 +306,25 @@ def _run_explain(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
     print(f"wrote {path}")
     return 0
+
+
+def _add_expression_arguments(command, example: str, *settings: str) -> None:
+    """EXPR and --set, which draw and explain read alike."""
+    command.add_argument(
+        "expr",
+        metavar="EXPR",
+        help=f"e.g. {example}; one that starts with - goes last, after --",
+    )
+    one, two = settings
+    command.add_argument(
+        "--set",
+        dest="assignments",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=NUMBER",
+        help=f"the value of each name in EXPR: --set {one} {two} (or --set {one} --set {two})",
+    )
 
 
 def _parse_expression(args: argparse.Namespace):

@@ -180,7 +180,7 @@ class Steps(Sequence):
         the script), so it works opened from disk with no network. ``deltas``
         sets hand-derived δ beside autograd's, as in ``draw_dot``.
         """
-        drawing = _Drawing(self, deltas, rankdir, max_nodes)
+        drawing = _Drawing(self, deltas, rankdir=rankdir, max_nodes=max_nodes)
         return _page(self, drawing, f"mx{uuid.uuid4().hex[:10]}")
 
     def _repr_html_(self) -> str:
@@ -197,17 +197,12 @@ class Steps(Sequence):
             'title="backward() step by step"></iframe>'
         )
 
-    def gif_frames(
-        self,
-        deltas: Optional[Mapping[Value, float]] = None,
-        *,
-        rankdir: str = "LR",
-        max_nodes: Optional[int] = MAX_NODES,
-    ) -> list:
-        """PIL images, one for the start and one per step, all the same size."""
+    def gif_frames(self, deltas: Optional[Mapping[Value, float]] = None, **draw_options) -> list:
+        """PIL images, one for the start and one per step, all the same size
+        (``draw_options``: ``rankdir`` and ``max_nodes``, as for ``html``)."""
         from PIL import Image
 
-        pngs = _Drawing(self, deltas, rankdir, max_nodes).frames()
+        pngs = _Drawing(self, deltas, **draw_options).frames()
         images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
         # dot sizes a frame by its caption too: pad all to the largest, top left
         width, height = max(i.width for i in images), max(i.height for i in images)
@@ -219,14 +214,12 @@ class Steps(Sequence):
         return frames
 
     def save(
-        self,
-        path: Union[str, Path],
-        deltas: Optional[Mapping[Value, float]] = None,
-        *,
-        rankdir: str = "LR",
-        max_nodes: Optional[int] = MAX_NODES,
+        self, path: Union[str, Path], deltas: Optional[Mapping[Value, float]] = None, **draw_options
     ) -> Path:
-        """Write the page (.html), the animation (.gif) or the ledger (.txt); returns the path."""
+        """Write the page (.html), the animation (.gif) or the ledger (.txt); returns the path.
+
+        ``deltas`` and ``draw_options`` (``rankdir``, ``max_nodes``) as for ``html``.
+        """
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in SAVE_FORMATS:
@@ -238,10 +231,10 @@ class Steps(Sequence):
         if suffix == ".txt":
             path.write_text(self.text() + "\n", encoding="utf-8")
         elif suffix == ".html":
-            html = self.html(deltas, rankdir=rankdir, max_nodes=max_nodes)
+            html = self.html(deltas, **draw_options)
             path.write_text(html, encoding="utf-8")
         else:
-            frames = self.gif_frames(deltas, rankdir=rankdir, max_nodes=max_nodes)
+            frames = self.gif_frames(deltas, **draw_options)
             # the start and the end stay on screen longer than the steps between
             durations = [1500] + [900] * (len(frames) - 2) + [3000] if len(frames) > 1 else [1500]
             frames[0].save(
@@ -330,48 +323,47 @@ _SPACED = {"+": " + ", "-": " - "}  # w*x + b: the spaces show what binds tighte
 _CONSTANT_FIRST = {"rsub": "-", "rdiv": "/", "rpow": "**"}
 
 
+# ∂out/∂x of each one-input op, as a learner writes it: o is the op's output, x its
+# input (bracketed where needed), z its input unbracketed, c the number folded in
+_RULES = {
+    "rsub": "-1",
+    "neg": "-1",
+    "rdiv": "-{c}/{x}²",
+    "rpow": "{o}·ln {c}",
+    "exp": "{o}",
+    "log": "1/{x}",
+    "log1p": "1/(1 + {x})",
+    "tanh": "1 - {o}²",
+    "sigmoid": "σ({z})(1 - σ({z}))",
+    "relu": "(1 if {z} > 0 else 0)",
+    "abs": "sign({x})",
+}
+
+
 def _rule(node: Value, i: int, names: _Names) -> str:
     """∂node/∂parent i as a learner writes it: "x" for ∂(w*x)/∂w, "(1 - o²)" for tanh."""
     op, const, prev = node._op, node._const, node._prev
-    o, x = names.ref(node), names.ref(prev[i])
-    if op == "+":
+    if op in _RULES:
+        c = "" if const is None else _constant(const)
+        x, z = names.ref(prev[0]), names[prev[0]]
+        rule = _RULES[op].format(o=names.ref(node), x=x, z=z, c=c)
+    elif op == "+":
         rule = "1"
     elif op == "-":
         rule = "1" if i == 0 else "-1"
-    elif op in ("rsub", "neg"):
-        rule = "-1"
     elif op == "*":
         rule = _constant(const) if const is not None else names.ref(prev[1 - i])
+    elif op == "/" and const is not None:
+        rule = f"1/{_constant(const)}"
     elif op == "/":
-        if const is not None:
-            rule = f"1/{_constant(const)}"
-        else:
-            a, b = names.ref(prev[0]), names.ref(prev[1])
-            rule = f"1/{b}" if i == 0 else f"-{a}/{b}²"
-    elif op == "rdiv":
-        rule = f"-{_constant(const)}/{x}²"
+        a, b = names.ref(prev[0]), names.ref(prev[1])
+        rule = f"1/{b}" if i == 0 else f"-{a}/{b}²"
     elif op == "**":
         rule = _power_rule(node, i, names)
-    elif op == "rpow":
-        rule = f"{o}·ln {_constant(const)}"
-    elif op == "exp":
-        rule = o
-    elif op == "log":
-        rule = f"1/{x}"
-    elif op == "log1p":
-        rule = f"1/(1 + {x})"
-    elif op == "tanh":
-        rule = f"1 - {o}²"
-    elif op == "sigmoid":
-        rule = f"σ({names[prev[0]]})(1 - σ({names[prev[0]]}))"
-    elif op == "relu":
-        rule = f"(1 if {names[prev[0]]} > 0 else 0)"
-    elif op == "abs":
-        rule = f"sign({x})"
     elif op == "dot":
         rule = _dot_partner(node, i, names)
     else:  # an op made with Value.op: no rule known, only its number
-        rule = f"∂{o}/∂{x}"
+        rule = f"∂{names.ref(node)}/∂{names.ref(prev[i])}"
     return rule if _is_one_term(rule) else f"({rule})"  # so "·" multiplies all of it
 
 
@@ -419,8 +411,8 @@ class _Drawing:
         self,
         steps: Steps,
         deltas: Optional[Mapping[Value, float]],
-        rankdir: str,
-        max_nodes: Optional[int],
+        rankdir: str = "LR",
+        max_nodes: Optional[int] = MAX_NODES,
     ) -> None:
         self.steps, self.rankdir, self.max_nodes = steps, rankdir, max_nodes
         self.copies = _copy_graph(steps.root)

@@ -253,13 +253,21 @@ def test_the_ledger_of_the_lecture_neuron_has_the_numbers_worked_by_hand():
     ]
 
 
-def test_the_ledger_of_the_bce_neuron_shows_sigmoids_slope_by_its_rule():
+def bce_neuron():
+    """The tour's BCE neuron: L = bce(σ(w·x + b), 1), with the hand-derived δ = a − 1."""
     w, x, b = Value(-0.8, label="w"), Value(1.5, label="x"), Value(0.5, label="b")
     z = w * x + b
     z.label = "z"
     a = z.sigmoid()
     a.label = "a"
-    text = backward_steps(bce(a, 1.0)).text()
+    loss = bce(a, 1.0)
+    loss.label = "L"
+    return loss, {"w": w, "x": x, "b": b, "z": z, "a": a}
+
+
+def test_the_ledger_of_the_bce_neuron_shows_sigmoids_slope_by_its_rule():
+    loss, _ = bce_neuron()
+    text = backward_steps(loss).text()
     # by hand: z = -0.7, a = σ(z); ∂L/∂a = -1/a, σ'(z) = a(1 - a), ∂L/∂z = a - 1
     s = 1 / (1 + math.exp(0.7))
     rule = f"z.grad += (σ(z)(1 - σ(z)))·a.grad = {four(s * (1 - s))} × {four(-1 / s)}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from micrograd_xent import Value, backward_steps
-from micrograd_xent.losses import bce
+from test_steps import bce_neuron, four
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -71,18 +71,6 @@ def open_page(steps_browser, tmp_path):
         page.close()
 
 
-def bce_neuron():
-    """The tour's BCE neuron: L = bce(σ(w·x + b), 1), with the hand-derived δ = a − 1."""
-    w, x, b = Value(-0.8, label="w"), Value(1.5, label="x"), Value(0.5, label="b")
-    z = w * x + b
-    z.label = "z"
-    a = z.sigmoid()
-    a.label = "a"
-    loss = bce(a, 1.0)
-    loss.label = "L"
-    return loss, {"w": w, "x": x, "b": b, "z": z, "a": a}
-
-
 def node_texts(page):
     """{label: [texts]} of every labelled node the page draws."""
     return page.evaluate(
@@ -104,10 +92,6 @@ def grad_shown(texts):
 
 def step_count(page):
     return page.locator(".mx-count").text_content()
-
-
-def four(x):
-    return f"{x + 0.0:#.4g}"
 
 
 def test_stepping_to_the_end_shows_the_grads_backward_gives(open_page):
