@@ -416,7 +416,7 @@ def bench_memory(depth: int) -> tuple[str, dict]:
 
 
 def targets(mlp: dict, backward: dict, memory: tuple) -> str:
-    """Issue 4's targets, each with its number from this run."""
+    """The project's speed and memory targets, each with its number from this run."""
     lines = []
 
     def check(ok: bool, text: str) -> None:
@@ -425,10 +425,10 @@ def targets(mlp: dict, backward: dict, memory: tuple) -> str:
     if 64 in mlp:
         m = mlp[64]
         ratio = m["xent"] / m["float"]
-        check(ratio <= 8, f"MLP step N=64 ≤ 8× the hand-written float step: {ratio:.1f}×")
+        check(ratio <= 5, f"MLP step N=64 ≤ 5× the hand-written float step: {ratio:.1f}×")
         if "micrograd" in m:
             ratio = m["micrograd"] / m["xent"]
-            check(ratio >= 15, f"MLP step N=64 ≥ 15× faster than micrograd: {ratio:.1f}×")
+            check(ratio >= 20, f"MLP step N=64 ≥ 20× faster than micrograd: {ratio:.1f}×")
     small, large = 10**3, max(backward)
     ratio = backward[large] / backward[small]
     check(
@@ -437,8 +437,9 @@ def targets(mlp: dict, backward: dict, memory: tuple) -> str:
     )
     before, after, left, found = memory
     check(
-        max(before, after) <= 400,
-        f"≤ 400 bytes per chain step: {before:.0f} before backward, {after:.0f} after",
+        before <= 450,
+        f"≤ 450 bytes per chain step (measured as micrograd's 2,336): {before:.0f}; "
+        f"after backward, with every grad its own float: {after:.0f}",
     )
     check(
         found == 0 and left < 0.01 * before * MEMORY_STEPS,

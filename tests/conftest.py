@@ -5,19 +5,25 @@ import os
 import pytest
 
 
+def pytest_collection_modifyitems(items):
+    """Mark every test that asks for torch, so that ``-m torch`` runs just those."""
+    for item in items:
+        if "torch" in getattr(item, "fixturenames", ()):
+            item.add_marker("torch")
+
+
 @pytest.fixture(scope="session")
 def torch():
     """The torch module, for cross-checks in float64 (each test asks for the dtype).
 
-    Skipped where torch is not installed, except in CI (``CI`` set), where a
-    cross-check that silently skips would be a check that never runs.
+    The cross-checks are opt-in: skipped where torch is not installed, except
+    where MICROGRAD_XENT_REQUIRE_TORCH is set (CI sets it after installing the
+    CPU build), since a cross-check that silently skips would never run.
     """
     try:
         import torch
     except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "torch is required in CI for the PyTorch cross-checks: pip install torch==2.13.0"
-            )
-        pytest.skip("torch is not installed; the PyTorch cross-checks are skipped")
+        if os.environ.get("MICROGRAD_XENT_REQUIRE_TORCH"):
+            pytest.fail("torch is required here for the PyTorch cross-checks")
+        pytest.skip("torch is not installed: pip install torch==2.13.0 to run the cross-checks")
     return torch
