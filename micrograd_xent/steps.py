@@ -184,18 +184,17 @@ class Steps(Sequence):
         return _page(self, drawing, f"mx{uuid.uuid4().hex[:10]}")
 
     def _repr_html_(self) -> str:
-        """The viewer inline in Jupyter, VS Code or JupyterLab: the page in an
-        iframe, so its ids and script cannot clash with anything else in the
-        notebook, and a frontend that strips scripts from outputs keeps it working."""
-        page = self.html()
-        match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', page)
-        height = float(match.group(2)) * 4 / 3 if match else 300  # pt → px
-        height = int(min(height + 200, 760))
-        return (
-            f'<iframe srcdoc="{escape(page, quote=True)}" sandbox="allow-scripts" '
-            f'style="width:100%;height:{height}px;border:1px solid #ddd" '
-            'title="backward() step by step"></iframe>'
-        )
+        """The viewer inline in Jupyter, VS Code or JupyterLab (see ``show``)."""
+        return self.show()._repr_html_()
+
+    def show(self, deltas: Optional[Mapping[Value, float]] = None, **draw_options) -> Inline:
+        """The viewer for a notebook cell, with ``html``'s options (``deltas=`` …).
+
+        It is the page in an iframe, so its ids and script cannot clash with
+        anything else in the notebook, and it keeps working where a frontend
+        strips scripts from the outputs themselves.
+        """
+        return Inline(self.html(deltas, **draw_options))
 
     def gif_frames(self, deltas: Optional[Mapping[Value, float]] = None, **draw_options) -> list:
         """PIL images, one for the start and one per step, all the same size
@@ -250,6 +249,23 @@ class Steps(Sequence):
         return [self.save(stem.with_suffix(suffix), deltas) for suffix in SAVE_FORMATS]
 
 
+class Inline:
+    """A page shown inline in a notebook: Jupyter, VS Code and JupyterLab call ``_repr_html_``."""
+
+    def __init__(self, page: str) -> None:
+        self.page = page
+
+    def _repr_html_(self) -> str:
+        match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', self.page)
+        height = float(match.group(2)) * 4 / 3 if match else 300  # pt → px
+        height = int(min(height + 200, 760))
+        return (
+            f'<iframe srcdoc="{escape(self.page, quote=True)}" sandbox="allow-scripts" '
+            f'style="width:100%;height:{height}px;border:1px solid #ddd" '
+            'title="backward() step by step"></iframe>'
+        )
+
+
 # --- names and rules -------------------------------------------------------------
 
 
@@ -274,8 +290,8 @@ class _Names(dict):
         return self[node] if self._precedence[node] == _ATOM else f"({self[node]})"
 
     def _add(self, node: Value) -> None:
-        if node.label:
-            name, precedence = node.label, _ATOM
+        if node.label:  # a label such as "x1*w1" is bracketed like the expression it reads as
+            name, precedence = node.label, _ATOM if _is_one_term(node.label) else 0
         elif not node._prev:
             name, precedence = f"Value({_number(node.data)})", _ATOM
         else:
@@ -704,16 +720,27 @@ _SCRIPT = """
       mark(s[0], "mx-from"); mark(s[1], "mx-from"); mark(s[2], "mx-to");
       var edge = (edges[s[2] + "->" + s[1]] || [])[s[3]];
       if (edge) edge.classList.add("mx-edge");
-      var target = groups[s[2]];
-      if (target && graph.scrollWidth > graph.clientWidth + 1) {  // keep the parent in view
-        var r = target.getBoundingClientRect(), v = graph.getBoundingClientRect();
-        if (r.left < v.left || r.right > v.right) graph.scrollLeft += r.left - v.left - v.width / 3;
-        if (r.top < v.top || r.bottom > v.bottom) graph.scrollTop += r.top - v.top - v.height / 3;
-      }
+      keepInView([groups[s[0]], groups[s[2]]]);
     }
     line.textContent = k === 0 ? D.start : D.lines[k - 1];
     slider.value = String(k);
     count.textContent = "step " + k + " of " + n;
+  }
+  function keepInView(marked) {  // scroll a large graph so the step's two ends show
+    var r = null, v = graph.getBoundingClientRect();
+    marked.forEach(function (g) {
+      if (!g) return;
+      var b = g.getBoundingClientRect();
+      r = r ? {left: Math.min(r.left, b.left), right: Math.max(r.right, b.right),
+               top: Math.min(r.top, b.top), bottom: Math.max(r.bottom, b.bottom)} : b;
+    });
+    if (!r) return;
+    if (r.left < v.left || r.right > v.right) {
+      graph.scrollLeft += (r.left + r.right) / 2 - (v.left + v.right) / 2;
+    }
+    if (r.top < v.top || r.bottom > v.bottom) {
+      graph.scrollTop += (r.top + r.bottom) / 2 - (v.top + v.bottom) / 2;
+    }
   }
   function stop() { if (timer !== null) { clearInterval(timer); timer = null; } }
   function play() {
