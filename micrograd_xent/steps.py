@@ -173,14 +173,17 @@ class Steps(Sequence):
         *,
         rankdir: str = "LR",
         max_nodes: Optional[int] = MAX_NODES,
+        depth: Optional[int] = None,
     ) -> str:
         """One standalone page that steps through the backward pass over the graph.
 
         Everything is inline (the SVG that Graphviz laid out once, the style,
         the script), so it works opened from disk with no network. ``deltas``
-        sets hand-derived δ beside autograd's, as in ``draw_dot``.
+        sets hand-derived δ beside autograd's; ``rankdir``, ``max_nodes`` and
+        ``depth`` are ``draw_dot``'s (a step into a Value left out still shows
+        its ledger line).
         """
-        drawing = _Drawing(self, deltas, rankdir=rankdir, max_nodes=max_nodes)
+        drawing = _Drawing(self, deltas, rankdir=rankdir, max_nodes=max_nodes, depth=depth)
         return _page(self, drawing, f"mx{uuid.uuid4().hex[:10]}")
 
     def _repr_html_(self) -> str:
@@ -198,7 +201,7 @@ class Steps(Sequence):
 
     def gif_frames(self, deltas: Optional[Mapping[Value, float]] = None, **draw_options) -> list:
         """PIL images, one for the start and one per step, all the same size
-        (``draw_options``: ``rankdir`` and ``max_nodes``, as for ``html``)."""
+        (``draw_options``: ``rankdir``, ``max_nodes`` and ``depth``, as for ``html``)."""
         from PIL import Image
 
         pngs = _Drawing(self, deltas, **draw_options).frames()
@@ -217,7 +220,7 @@ class Steps(Sequence):
     ) -> Path:
         """Write the page (.html), the animation (.gif) or the ledger (.txt); returns the path.
 
-        ``deltas`` and ``draw_options`` (``rankdir``, ``max_nodes``) as for ``html``.
+        ``deltas`` and ``draw_options`` (``rankdir``, ``max_nodes``, ``depth``) as for ``html``.
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -429,8 +432,10 @@ class _Drawing:
         deltas: Optional[Mapping[Value, float]],
         rankdir: str = "LR",
         max_nodes: Optional[int] = MAX_NODES,
+        depth: Optional[int] = None,
     ) -> None:
-        self.steps, self.rankdir, self.max_nodes = steps, rankdir, max_nodes
+        self.steps = steps
+        self.options = {"rankdir": rankdir, "max_nodes": max_nodes, "depth": depth}
         self.copies = _copy_graph(steps.root)
         self.deltas = dict(deltas or {})
         for node in self.deltas:
@@ -451,9 +456,8 @@ class _Drawing:
             copied.grad = grads.get(node, math.nan)
         return draw_dot(
             self.copies[self.steps.root],
-            rankdir=self.rankdir,
             deltas={self.copies[node]: delta for node, delta in deltas.items()},
-            max_nodes=self.max_nodes,
+            **self.options,
         )
 
     def marks(self, k: int) -> tuple[Optional[str], Optional[str], Optional[str], int]:

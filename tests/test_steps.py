@@ -388,3 +388,16 @@ def test_deltas_must_be_values_of_the_graph():
     x = Value(3.0, label="x")
     with pytest.raises(ValueError, match="not in the graph"):
         backward_steps(x * x).html(deltas={Value(1.0): 0.5})
+
+
+@needs_dot
+def test_a_drawing_cut_at_a_depth_still_steps_through_every_edge(tmp_path):
+    from PIL import Image
+
+    loss, v = bce_neuron()
+    steps = backward_steps(loss)
+    page = steps.html(depth=2, deltas={v["z"]: v["a"].data - 1.0})
+    assert page.count('class="node"') < steps.html().count('class="node"')
+    assert f'max="{len(steps)}"' in page
+    with Image.open(steps.save(tmp_path / "cut.gif", depth=2)) as gif:
+        assert gif.n_frames == len(steps) + 1
