@@ -35,7 +35,15 @@ from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Union
 
 from .engine import Value
-from .graph import _FONT, MAX_NODES, _constant, _number, draw_dot
+from .graph import (
+    _FONT,
+    MAX_NODES,
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    _constant,
+    _number,
+    draw_dot,
+)
 
 SAVE_FORMATS = (".html", ".gif", ".txt")
 _LONGEST_NAME = 24  # past this an unlabelled node is named by its op and a number
@@ -187,8 +195,12 @@ class Steps(Sequence):
         return _page(self, drawing, f"mx{uuid.uuid4().hex[:10]}")
 
     def _repr_html_(self) -> str:
-        """The viewer inline in Jupyter, VS Code or JupyterLab (see ``show``)."""
-        return self.show()._repr_html_()
+        """The viewer inline in Jupyter, VS Code or JupyterLab (see ``show``); the
+        ledger, and why, where there is no viewer (no Graphviz, a graph too large)."""
+        try:
+            return self.show()._repr_html_()
+        except (GraphvizNotFoundError, GraphTooLargeError) as error:
+            return f"<p>{escape(str(error))}</p>\n<pre>{escape(self.text())}</pre>"
 
     def show(self, deltas: Optional[Mapping[Value, float]] = None, **draw_options) -> Inline:
         """The viewer for a notebook cell, with ``html``'s options (``deltas=`` …).

@@ -401,3 +401,19 @@ def test_a_drawing_cut_at_a_depth_still_steps_through_every_edge(tmp_path):
     assert f'max="{len(steps)}"' in page
     with Image.open(steps.save(tmp_path / "cut.gif", depth=2)) as gif:
         assert gif.n_frames == len(steps) + 1
+
+
+def test_without_graphviz_a_notebook_shows_the_ledger_and_why(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder with no dot in it
+    x = Value(3.0, label="x")
+    html = backward_steps(x * x)._repr_html_()
+    assert "install Graphviz" in html and "x.grad now 3.000 + 3.000 = 6.000" in html
+
+
+def test_a_graph_too_large_for_the_viewer_shows_the_ledger_and_what_to_pass():
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(400):
+        y = y + x
+    html = backward_steps(y)._repr_html_()
+    assert "max_nodes=None" in html and "<pre>" in html
