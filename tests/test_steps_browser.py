@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_steps import bce_neuron, four
 
 from micrograd_xent import Value, backward_steps
-from test_steps import bce_neuron, four
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
