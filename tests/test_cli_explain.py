@@ -78,14 +78,18 @@ def test_explain_writes_the_page_and_the_animation(tmp_path, capsys):
     ],
 )
 def test_bad_input_exits_2_with_one_line_on_stderr(argv, message, capsys, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("micrograd-xent: error:")
-    assert re.search(message, lines[0])
-    assert list(tmp_path.iterdir()) == []
+    assert re.search(message, refused(argv, capsys, tmp_path, monkeypatch))
+
+
+def refused(argv, capsys, folder, monkeypatch):
+    """The one line of a command that must exit 2, print nothing and write nothing."""
+    monkeypatch.chdir(folder)
+    status = main(argv)
+    out, err = capsys.readouterr()
+    [line] = err.splitlines()
+    assert (status, out, list(folder.iterdir())) == (2, "", [])
+    assert line.startswith("micrograd-xent: error:")
+    return line
 
 
 def test_a_file_that_cannot_be_written_exits_2_after_the_ledger(tmp_path, capsys):
@@ -122,17 +126,31 @@ def test_without_graphviz_the_page_exits_2_with_the_install_help(tmp_path, monke
         "x" * 20_000,
     ],
 )
-def test_the_command_refuses_hostile_input_without_traceback_or_side_effect(tmp_path, expr):
-    marker = tmp_path / "pwned"
+def test_the_command_refuses_hostile_input_without_side_effect(tmp_path, monkeypatch, expr, capsys):
+    argv = ["explain", expr.format(marker=tmp_path / "pwned"), "-o", "steps.html"]
+    refused(argv, capsys, tmp_path, monkeypatch)  # and no file: neither pwned nor steps.html
+
+
+def test_the_installed_command_explains_as_the_function_does(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "micrograd_xent", "explain", expr.format(marker=marker)],
+        [sys.executable, "-m", "micrograd_xent", *NEURON, "-o", "steps.txt"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
         env=env,
         timeout=60,
+        check=True,
     )
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
-    assert not marker.exists()
+    assert (tmp_path / "steps.txt").read_text(encoding="utf-8") in done.stdout
+    assert done.stderr == ""
+
+
+@needs_dot
+def test_a_leaf_gets_its_one_line_and_a_page_with_no_steps(tmp_path, capsys):
+    assert main(["explain", "x", "--set", "x=2", "-o", str(tmp_path / "x.html")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("x is a leaf: backward() adds 1 to x.grad and has no steps\n")
+    assert '<input type="range" min="0" max="0"' in (tmp_path / "x.html").read_text(
+        encoding="utf-8"
+    )
