@@ -2,13 +2,12 @@
 
 The page is opened straight from disk, as a learner opens it, and read the way
 they read it: the grads its nodes show at each step, the ledger line under the
-graph. Skipped where Chromium or Playwright is missing, except in CI (``CI``
-set), where a browser test that silently skips would be one that never runs.
+graph. The browser comes from the ``browser`` fixture of conftest.py (skipped where
+Chromium or Playwright is missing, except in CI).
 """
 
 import math
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,47 +15,18 @@ from test_steps import bce_neuron, four
 
 from micrograd_xent import Value, backward_steps
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SHOTS = Path(os.environ.get("SHOTS", "/work/shots"))
-
-
-@pytest.fixture(scope="module")
-def steps_browser():
-    """A headless Chromium, launched once for this module's tests."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("Playwright's Python package is not installed: pip install playwright")
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-def _missing(reason):
-    if os.environ.get("CI"):
-        pytest.fail(f"the browser tests must run in CI: {reason}")
-    pytest.skip(reason)
+# screenshots for a person to look at; a temporary folder unless SHOTS names one
+SHOTS = Path(os.environ["SHOTS"]) if os.environ.get("SHOTS") else None
 
 
 @pytest.fixture
-def open_page(steps_browser, tmp_path):
+def open_page(browser, tmp_path):
     """Opens a Steps' page from disk; records console errors and every request."""
     opened = []
 
     def open_(steps, **options):
         path = steps.save(tmp_path / f"page{len(opened)}.html", **options)
-        page = steps_browser.new_page(viewport={"width": 1400, "height": 800})
+        page = browser.new_page(viewport={"width": 1400, "height": 800})
         page.errors, page.requests = [], []
         page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
         page.on("pageerror", lambda e: page.errors.append(str(e)))
@@ -114,11 +84,12 @@ def test_stepping_to_the_end_shows_the_grads_backward_gives(open_page):
         )
     # the hand-derived δ beside autograd's, as draw_dot shows it: a − 1 = −0.6682
     assert any("δ" in t and "ok" in t and four(v["a"].data - 1) in t for t in shown["z"])
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.keyboard.press("Home")
     for _ in range(12):
         page.keyboard.press("ArrowRight")
-    page.screenshot(path=str(SHOTS / "steps_bce_step12.png"))
+    shots = SHOTS or page.path.parent
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "steps_bce_step12.png"))
     assert page.errors == []
     assert page.requests == [page.path.as_uri()]
 
@@ -197,7 +168,7 @@ def test_play_runs_to_the_end(open_page):
     assert grad_shown(node_texts(page)["w"]) == "1.500"
 
 
-def test_two_viewers_inline_in_one_notebook_page_step_independently(steps_browser, tmp_path):
+def test_two_viewers_inline_in_one_notebook_page_step_independently(browser, tmp_path):
     x = Value(3.0, label="x")
     steps = backward_steps(x * x)
     notebook = tmp_path / "notebook.html"
@@ -205,7 +176,7 @@ def test_two_viewers_inline_in_one_notebook_page_step_independently(steps_browse
         f"<!DOCTYPE html><meta charset=utf-8><body>{steps._repr_html_()}{steps._repr_html_()}",
         encoding="utf-8",
     )
-    page = steps_browser.new_page()
+    page = browser.new_page()
     errors, requests = [], []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("request", lambda r: requests.append(r.url))
