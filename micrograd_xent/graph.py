@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import unicodedata
 from collections import deque
 from contextlib import contextmanager
@@ -82,15 +83,21 @@ def _needs_dot():
         raise GraphvizNotFoundError(INSTALL_HELP) from None
     except graphviz.CalledProcessError as error:
         said = (error.stderr or b"").decode("utf-8", errors="replace").strip()
-        first = said.splitlines()[0] if said else "no message"
-        raise GraphvizFailedError(
-            f"Graphviz's dot failed (exit status {error.returncode}): {_readable(first)}"
-        ) from None
+        first = _readable(said.splitlines()[0]) if said else "no message"
+        if error.returncode < 0:  # dot 2.43 crashes on some large graphs, silently
+            how = f"crashed ({signal.Signals(-error.returncode).name})"
+        else:
+            how = f"failed (exit status {error.returncode})"
+        raise GraphvizFailedError(f"Graphviz's dot {how}: {first}") from None
 
 
 class ValueGraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` whose rendering (also inline in Jupyter, which
-    pipes to SVG) explains a missing or failing ``dot`` in one message."""
+    pipes to SVG) explains a missing or failing ``dot`` in one message.
+
+    ``node_names`` maps each Value drawn to its node's name in the DOT source
+    (the ``<title>`` of its group in the SVG).
+    """
 
     def pipe(self, *args, **kwargs):
         kwargs.setdefault("quiet", True)  # what dot says goes into the error, not to stderr
@@ -152,6 +159,7 @@ def draw_dot(
     dot.attr("edge", fontname=_FONT, fontsize="10", color="#555555")
     shown = _inputs_first(root, depths, depth)
     names = {node: f"v{i}" for i, node in enumerate(shown)}
+    dot.node_names = names  # for a caller that marks Values in the drawing (steps.py)
     for node in shown:
         name = names[node]
         dot.node(name, _record(node, node is root, deltas.get(node)), shape="plaintext")
@@ -274,27 +282,34 @@ def _agree(autograd, hand: float) -> bool:
     )
 
 
-# How an op shows the plain number c folded into it. A constant left of - or /
+# How an op shows the plain number folded into it: {c} as _constant writes it,
+# {p} for a power as Python writes one (x**2, 2**x). A constant left of - or /
 # stands before the op ("1 -" is 1 minus the input), with no letter for the
 # input that a reader could take for a labelled leaf. (dot's _const is no
 # number of the sum but a count of its parents, so dot shows just its name.)
 _WITH_CONSTANT = {
-    "+": "+ {:.4g}",
-    "-": "- {:.4g}",
-    "*": "* {:.4g}",
-    "/": "/ {:.4g}",
-    "rsub": "{:.4g} -",
-    "rdiv": "{:.4g} /",
-    "**": "**{:g}",
-    "rpow": "{:g}**",
+    "+": "+ {c}",
+    "-": "- {c}",
+    "*": "* {c}",
+    "/": "/ {c}",
+    "rsub": "{c} -",
+    "rdiv": "{c} /",
+    "**": "**{p}",
+    "rpow": "{p}**",
 }
 
 
 def _op_text(node: Value) -> str:
     """The op, with the number the engine recorded folded into it: "* 3", "1 -", "**2"."""
-    if node._const is None or node._op not in _WITH_CONSTANT:
+    const = node._const
+    if const is None or node._op not in _WITH_CONSTANT:
         return node._op
-    return _WITH_CONSTANT[node._op].format(node._const)
+    return _WITH_CONSTANT[node._op].format(c=_constant(const), p=f"{const:g}")
+
+
+def _constant(x: float) -> str:
+    """A plain number in an op, to four significant digits without padding: "3", "0.001"."""
+    return f"{x:.4g}"
 
 
 def _number(x: float) -> str:

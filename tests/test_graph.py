@@ -571,3 +571,14 @@ def test_a_failing_dot_is_one_clear_error(tmp_path, monkeypatch):
         render(Value(1.0), tmp_path / "g.svg")
     with pytest.raises(GraphvizFailedError):
         draw_dot(Value(1.0)).pipe(format="svg")
+
+
+def test_a_crashing_dot_is_named_as_a_crash(tmp_path, monkeypatch):
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(
+        GraphvizFailedError, match=r"^Graphviz's dot crashed \(SIGSEGV\): no message$"
+    ):
+        render(Value(1.0), tmp_path / "g.svg")
