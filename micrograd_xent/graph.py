@@ -33,8 +33,8 @@ from .engine import Value
 
 # Karpathy's lecture MLP(3, [4, 4, 1]) over four examples with a squared-error
 # loss has about 350 Values and should draw as it did there; much past that a
-# drawing is no longer read, only scrolled.
-MAX_NODES = 500
+# drawing is no longer read, only scrolled (and dot slows down or fails).
+MAX_NODES = 400
 MAX_LABEL = 80  # characters of a label shown; Graphviz refuses a label over 16 KB
 RANKDIRS = ("LR", "TB", "RL", "BT")
 

@@ -144,7 +144,7 @@ def test_a_graph_too_large_exits_2_after_the_gradients_naming_the_flags_to_pass(
     assert gradients(captured.out)["x"] == pytest.approx(1.001**600, rel=1e-5)
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and "601 Values" in lines[0]
-    assert "--depth 499" in lines[0] and "--max-nodes 0" in lines[0]
+    assert "--depth 399" in lines[0] and "--max-nodes 0" in lines[0]
     assert "max_nodes=" not in lines[0] and "depth=" not in lines[0]  # not for the command line
     assert not (tmp_path / "big.gv").exists()
 

@@ -104,7 +104,7 @@ def test_a_file_that_cannot_be_written_exits_2_after_the_ledger(tmp_path, capsys
 
 @needs_dot
 def test_a_graph_too_large_to_draw_exits_2_and_points_to_the_ledger(tmp_path, capsys):
-    expr = "x" + " + x" * 600  # 601 Values, past draw_dot's default of 500
+    expr = "x" + " + x" * 600  # 601 Values, past draw_dot's default of 400
     assert main(["explain", expr, "--set", "x=1", "-o", str(tmp_path / "big.html")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "-o FILE.txt" in err[0]

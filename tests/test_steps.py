@@ -413,7 +413,7 @@ def test_without_graphviz_a_notebook_shows_the_ledger_and_why(monkeypatch, tmp_p
 def test_a_graph_too_large_for_the_viewer_shows_the_ledger_and_what_to_pass():
     x = Value(1.0, label="x")
     y = x
-    for _ in range(600):  # 601 Values, past draw_dot's default of 500
+    for _ in range(600):  # 601 Values, past draw_dot's default of 400
         y = y + x
     html = backward_steps(y)._repr_html_()
     assert "max_nodes=None" in html and "<pre>" in html
