@@ -87,6 +87,16 @@ def test_the_comparison_counts_and_spread_are_the_runs():
     )
 
 
+def test_the_saturated_output_deltas_are_the_runs():
+    factors = {(d.loss, d.activation): d for d in experiments.saturated_output_deltas()}
+    bce, quadratic = factors["bce", "sigmoid"], factors["quadratic", "sigmoid"]
+    assert stated(r"z = ([\d.]+) with target 0") == f"{experiments.SATURATED_Z:g}"
+    assert stated(r"\(BCE after a sigmoid: δ_L = ([\d.]+)\)") == f"{bce.delta[0]:.3f}"
+    assert stated(
+        r"\(the quadratic cost after a sigmoid: δ_L = ([\d.]+), with σ'\(4\) = ([\d.]+)\)"
+    ) == (f"{quadratic.delta[0]:.4f}", f"{quadratic.jacobian[0][0]:.4f}")
+
+
 def test_the_deltas_drawn_in_the_graphs_are_counted_right():
     drawings = [graphs.tanh_neuron(), graphs.bce_neuron(), graphs.softmax_cross_entropy()]
     assert stated(r"(\d+) deltas in all") == str(sum(len(d.deltas) for d in drawings))

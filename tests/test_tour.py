@@ -3,6 +3,7 @@
 ``tour`` (tests/conftest.py) is one run of the command, shared with the browser test.
 """
 
+import html
 import json
 import math
 import re
@@ -20,6 +21,38 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GRAPHS = ("neuron_tanh", "neuron_bce", "softmax_cross_entropy")
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+
+
+class Tables(HTMLParser):
+    """Every table of a page as rows of cell texts, the header row first."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables = []
+        self.in_cell = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.tables[-1][-1].append("")
+            self.in_cell = True
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.in_cell = False
+
+    def handle_data(self, data):
+        if self.in_cell:
+            self.tables[-1][-1][-1] += data
+
+
+def table_headed(page, first_columns):
+    parser = Tables()
+    parser.feed(page)
+    return next(t for t in parser.tables if t[0][: len(first_columns)] == first_columns)
 
 
 class Links(HTMLParser):
@@ -49,6 +82,7 @@ def test_tour_writes_every_file_index_html_references(tour):
     out = tour[0]
     files = referenced_files(out / "index.html")
     figures = {"slowdown.png", "only_printed.png", "landscape.png", "moons.png"}
+    figures |= {"which_pairs_cancel.png"}
     assert figures | {"compare.json", "compare.md"} <= set(files)
     for name in files:
         path = out / name
@@ -263,3 +297,80 @@ def test_report_shows_the_comparison_summary_and_a_table_per_pair(tour):
     assert page.count("<details>") == len(document["comparisons"])
     assert f"max |diff| {document['max_diff']:.1e}" in page
     assert f"max |diff| {document['max_diff']:.1e}" in stdout
+
+
+# --- which pairs cancel σ' ------------------------------------------------------------
+
+SIGMA_4 = 1 / (1 + math.exp(-4))
+SIGMA_PRIME_4 = math.exp(-4) / (1 + math.exp(-4)) ** 2  # σ'(4) ≈ 0.0177
+
+
+def test_which_pairs_cancel_comes_right_after_the_comparison(tour):
+    page = (tour[0] / "index.html").read_text(encoding="utf-8")
+    titles = re.findall(r"<h2>(.*?)</h2>", page)
+    comparison = titles.index("Autograd vs the hand-derived deltas vs finite differences")
+    assert titles[comparison + 1] == "Which pairs cancel σ&#x27;?"
+    assert 'src="which_pairs_cancel.png"' in page
+
+
+def test_which_pairs_cancel_table_sets_formulas_beside_the_runs_numbers(tour):
+    page = (tour[0] / "index.html").read_text(encoding="utf-8")
+    header, *rows = table_headed(page, ["loss + output activation", "∇_a C"])
+    by_pair = {row[0]: row for row in rows}
+    assert len(by_pair) == 14
+    bce = by_pair["bce + sigmoid"]
+    assert bce[1] == f"(a − y)/(n·a(1 − a)) = {1 + math.exp(4):.3g}"  # 1/(1 − σ(4)) = 55.6
+    assert bce[2] == f"σ'(z) = a(1 − a) = {SIGMA_PRIME_4:.3g}"
+    assert bce[4] == f"(a − y)/n = {SIGMA_4:.3g}"
+    assert bce[5] == f"{SIGMA_4:.6g}"  # autograd: 0.982014
+    assert bce[6] == "cancelled"
+    quadratic = by_pair["quadratic + sigmoid"]
+    assert quadratic[4] == f"(a − y) ⊙ σ'(z) = {SIGMA_4 * SIGMA_PRIME_4:.3g}"  # 0.0173
+    assert quadratic[5] == f"{SIGMA_4 * SIGMA_PRIME_4:.6g}"
+    assert quadratic[6] == "stays"
+    assert by_pair["cross_entropy + softmax"][5] == f"({SIGMA_4:.6g}, {-SIGMA_4:.6g})"
+    assert by_pair["quadratic + linear"][4] == "a − y = 4"
+
+
+def test_every_pair_where_sigma_prime_stays_has_a_small_delta_and_no_other(tour):
+    page = (tour[0] / "index.html").read_text(encoding="utf-8")
+    _, *rows = table_headed(page, ["loss + output activation", "∇_a C"])
+    for row in rows:
+        first_delta = abs(float(row[5].strip("()").split(",")[0]))
+        if row[6] == "stays":
+            assert first_delta <= 2 * SIGMA_4 * SIGMA_PRIME_4 + 1e-6, row[0]
+        else:
+            assert row[6] in ("cancelled", "is 1")
+            assert first_delta >= SIGMA_4 - 1e-6, row[0]
+
+
+def test_tour_prints_the_which_pairs_cancel_table(tour):
+    lines = tour[2].splitlines()
+    start = lines.index("which pairs cancel σ' (z = 4, target 0):")
+    assert lines[start + 1].startswith("loss + output activation ∇_a C")
+    table = lines[start + 2 : start + 16]
+    bce = next(line for line in table if line.startswith("bce + sigmoid "))
+    assert f" {SIGMA_4:.6g} " in bce and bce.endswith("cancelled")
+
+
+# --- the printed loss and the comparison's tables --------------------------------------
+
+
+def test_the_printed_loss_section_says_where_the_batchs_1_over_m_goes(tour):
+    page = html.unescape((tour[0] / "index.html").read_text(encoding="utf-8"))
+    section = page.split("I print MSE or cross-entropy")[2].split("<section")[0]
+    assert "all m = 24 points" in section
+    assert "d_Z2 = (A2 − Y)/m; d_W2 = d_Z2ᵀ A1" in section
+    assert "d_Z2 = A2 − Y; d_W2 = (1/m) d_Z2ᵀ A1" in section
+
+
+def test_each_pairs_details_hold_compares_own_gradient_and_curvature_tables(tour):
+    out = tour[0]
+    page = (out / "index.html").read_text(encoding="utf-8")
+    document = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    details = re.findall(r"<details>.*?</details>", page, flags=re.S)
+    assert len(details) == len(document["comparisons"])
+    for block, comparison in zip(details, document["comparisons"]):
+        assert block.count("<table>") == 2
+        assert "general BP1" in block and "curvature ∂²C/∂z² of layer 3" in block
+        assert block.count("<tr>") == 2 + len(comparison["rows"]) + len(comparison["curvature"])

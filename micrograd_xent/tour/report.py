@@ -1,7 +1,7 @@
 """``write_tour``: run every section into a folder, then write the page and summary.
 
 >>> [section.__name__.split(".")[-1] for section in SECTIONS]
-['graphs', 'comparison', 'slowdown', 'printed_loss', 'landscape', 'moons']
+['graphs', 'comparison', 'cancellation', 'slowdown', 'printed_loss', 'landscape', 'moons']
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import comparison, graphs, landscape, moons, printed_loss, slowdown
+from . import cancellation, comparison, graphs, landscape, moons, printed_loss, slowdown
 from .page import page
 
 # The page's order. Each module has STEP (a progress line) and section(out) -> Section.
-SECTIONS = [graphs, comparison, slowdown, printed_loss, landscape, moons]
+SECTIONS = [graphs, comparison, cancellation, slowdown, printed_loss, landscape, moons]
 
 Progress = Callable[[str], None]
 
