@@ -40,35 +40,38 @@ class PairFormulas:
 
 
 SOFTMAX_J = "J = diag(p) − ppᵀ"
+
+# The squared-error costs after each output: σ'(z), then Jᵀ∇_a C and δ_L with {g} the
+# cost's gradient and {e} the same as a factor
+_SQUARED_ERROR = {
+    "sigmoid": ("σ'(z) = a(1 − a)", "{e}·a(1 − a)", "{e} ⊙ σ'(z)"),
+    "tanh": ("tanh'(z) = 1 − a²", "{e}(1 − a²)", "{e} ⊙ (1 − a²)"),
+    "linear": ("1", "{e}·1", "{g}"),
+    "softmax": (SOFTMAX_J, "Jᵀ{e}", "p ⊙ (g − p·g), g = {g}"),
+}
+
+
+def _squared_error(loss: str, activation: str) -> PairFormulas:
+    """½Σ(a − y)² ("quadratic") or its mean over the n outputs, (2/n) times it ("mse")."""
+    error = f"{'p' if activation == 'softmax' else 'a'} − y"
+    gradient = error if loss == "quadratic" else f"(2/n)({error})"
+    factor = f"({error})" if loss == "quadratic" else gradient
+    slope, product, delta = _SQUARED_ERROR[activation]
+    return PairFormulas(
+        gradient,
+        slope,
+        product.format(g=gradient, e=factor),
+        delta.format(g=gradient, e=factor),
+        "is 1" if activation == "linear" else "stays",
+    )
+
+
 FORMULAS = {
-    ("quadratic", "sigmoid"): PairFormulas(
-        "a − y", "σ'(z) = a(1 − a)", "(a − y)·a(1 − a)", "(a − y) ⊙ σ'(z)", "stays"
-    ),
-    ("quadratic", "tanh"): PairFormulas(
-        "a − y", "tanh'(z) = 1 − a²", "(a − y)(1 − a²)", "(a − y) ⊙ (1 − a²)", "stays"
-    ),
-    ("quadratic", "linear"): PairFormulas("a − y", "1", "(a − y)·1", "a − y", "is 1"),
-    ("quadratic", "softmax"): PairFormulas(
-        "p − y", SOFTMAX_J, "Jᵀ(p − y)", "p ⊙ (g − p·g), g = p − y", "stays"
-    ),
-    ("mse", "sigmoid"): PairFormulas(
-        "(2/n)(a − y)",
-        "σ'(z) = a(1 − a)",
-        "(2/n)(a − y)·a(1 − a)",
-        "(2/n)(a − y) ⊙ σ'(z)",
-        "stays",
-    ),
-    ("mse", "tanh"): PairFormulas(
-        "(2/n)(a − y)",
-        "tanh'(z) = 1 − a²",
-        "(2/n)(a − y)(1 − a²)",
-        "(2/n)(a − y) ⊙ (1 − a²)",
-        "stays",
-    ),
-    ("mse", "linear"): PairFormulas("(2/n)(a − y)", "1", "(2/n)(a − y)·1", "(2/n)(a − y)", "is 1"),
-    ("mse", "softmax"): PairFormulas(
-        "(2/n)(p − y)", SOFTMAX_J, "Jᵀ(2/n)(p − y)", "(2/n) p ⊙ (g − p·g)", "stays"
-    ),
+    **{
+        (loss, activation): _squared_error(loss, activation)
+        for loss in ("quadratic", "mse")
+        for activation in _SQUARED_ERROR
+    },
     ("bce", "sigmoid"): PairFormulas(
         "(a − y)/(n·a(1 − a))",
         "σ'(z) = a(1 − a)",
