@@ -19,7 +19,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from . import compare, deltas, losses
-from .engine import Value
+from .engine import Value, hessian
 from .nn import MLP, SGD
 
 # --- Nielsen's learning slowdown ----------------------------------------------
@@ -418,3 +418,150 @@ def decision_grid(
     gx = [x_range[0] + (x_range[1] - x_range[0]) * j / (steps - 1) for j in range(steps)]
     gy = [y_range[0] + (y_range[1] - y_range[0]) * i / (steps - 1) for i in range(steps)]
     return gx, gy, [[model([x, y]).data for x in gx] for y in gy]
+
+
+# --- second derivatives: the curvature of each loss and Newton's step -----------
+
+CURVATURE_PAIRS = (("quadratic", "sigmoid"), ("bce", "sigmoid"), ("mse", "linear"))
+
+
+def curvature_in_z(loss: str, activation: str, z: float, y: float) -> float:
+    """∂²C/∂z² for one output a = activation(z) and target y, from ``hessian``.
+
+    For the quadratic cost after a sigmoid it is σ'(z)² + (a − y)σ''(z),
+    negative where the neuron is saturated and wrong; for bce after a sigmoid
+    a(1 − a); for mse after a linear output 2.
+
+    >>> round(curvature_in_z("quadratic", "sigmoid", 4.0, 0.0), 4)
+    -0.0164
+    >>> curvature_in_z("mse", "linear", 4.0, 0.0)
+    2.0
+    """
+    zv = Value(z, label="z")
+    a = zv if activation == "linear" else getattr(zv, activation)()
+    return hessian(losses.LOSSES[loss](a, y), [zv])[0][0]
+
+
+def neuron_hessian(cost: str, w: float, b: float, data=LANDSCAPE_DATA) -> list[list[float]]:
+    """The 2 × 2 Hessian in (w, b) of the cost of σ(w·x + b) on ``data``.
+
+    >>> neuron_hessian("mse", 0.0, 0.0, ([1.0], [1.0]))  # 2σ'² − 2(1 − a)σ'' at a = ½
+    [[0.125, 0.125], [0.125, 0.125]]
+    """
+    wv, bv = Value(w, label="w"), Value(b, label="b")
+    xs, ys = data
+    return hessian(losses.LOSSES[cost]([(wv * x + bv).sigmoid() for x in xs], ys), [wv, bv])
+
+
+def eigenvalues(h: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """The eigenvalues of a symmetric 2 × 2 matrix [[a, b], [b, d]], smaller first:
+    (a + d)/2 ∓ √(((a − d)/2)² + b²).
+
+    >>> eigenvalues([[2.0, 1.0], [1.0, 2.0]])
+    (1.0, 3.0)
+    """
+    (a, b), (_, d) = h
+    mean, radius = (a + d) / 2, math.hypot((a - d) / 2, b)
+    return mean - radius, mean + radius
+
+
+def smallest_curvature(
+    landscape: Landscape, cost: str = "quadratic", data=LANDSCAPE_DATA
+) -> list[list[float]]:
+    """The smaller eigenvalue of the cost's Hessian in (w, b) at each point of
+    the landscape's grid, rows b and columns w like ``landscape.costs``. Where
+    it is negative the cost curves downward along some direction: not convex."""
+    return [
+        [eigenvalues(neuron_hessian(cost, w, b, data))[0] for w in landscape.w] for b in landscape.b
+    ]
+
+
+NEWTON_METHODS = ("gradient descent", "Newton", "saddle-free Newton")
+
+
+@dataclass
+class CurvatureRun:
+    """One neuron trained by ``method`` on ``cost``; index i is after i steps.
+    ``eigenvalues[i]`` are those of the cost's Hessian in (w, b) there."""
+
+    cost: str
+    method: str
+    outputs: list[float]
+    costs: list[float]
+    eigenvalues: list[tuple[float, float]]
+
+
+def newton_step(
+    h: Sequence[Sequence[float]], g: Sequence[float], saddle_free: bool = False
+) -> tuple[float, float]:
+    """The step (Δw, Δb) that solves H·Δ = −g, direction by direction.
+
+    In the eigenvectors v of H it is −(v·g)/λ·v for each eigenvalue λ. A zero
+    eigenvalue is a direction the cost does not curve along: no step along it
+    (the pseudo-inverse's step: the shortest of those that come closest). A
+    negative one makes Newton climb toward a maximum along v; ``saddle_free``
+    divides by |λ| instead, which always steps downhill.
+
+    >>> newton_step([[2.0, 0.0], [0.0, 4.0]], [2.0, 2.0])  # a bowl: straight to its bottom
+    (-1.0, -0.5)
+
+    With H singular the step goes along (1, 1) only, the one direction H sees:
+    >>> [round(s, 12) for s in newton_step([[1.0, 1.0], [1.0, 1.0]], [3.0, 3.0])]
+    [-1.5, -1.5]
+    """
+    (a, b), (_, d) = h
+    low, high = eigenvalues(h)
+    if low == high:  # H = λ·I: every direction is an eigenvector
+        divisor = abs(low) if saddle_free else low
+        return (0.0, 0.0) if low == 0.0 else (-g[0] / divisor, -g[1] / divisor)
+    step = [0.0, 0.0]
+    for lam in (low, high):
+        if abs(lam) <= 1e-12 * max(abs(low), abs(high)):
+            continue
+        # (b, λ − a) and (λ − d, b) both solve (H − λ)v = 0; the longer is the
+        # one computed without cancellation
+        v = max([(b, lam - a), (lam - d, b)], key=lambda u: math.hypot(*u))
+        length = math.hypot(*v)
+        v = (v[0] / length, v[1] / length)
+        along = -(v[0] * g[0] + v[1] * g[1]) / (abs(lam) if saddle_free else lam)
+        step = [step[0] + along * v[0], step[1] + along * v[1]]
+    return step[0], step[1]
+
+
+def newton_vs_gradient_descent(
+    costs: Sequence[str] = ("quadratic", "bce"),
+    start: tuple[float, float] = SATURATED_START,
+    x: float = 1.0,
+    y: float = 0.0,
+    gd_steps: int = 300,
+    newton_steps: int = 20,
+    eta: float = 0.15,
+) -> list[CurvatureRun]:
+    """Nielsen's saturated neuron trained three ways on each cost, using ``hessian``.
+
+    Gradient descent (step −η·g), Newton's step (H·Δ = −g) and the saddle-free
+    Newton step (|H|·Δ = −g). With one input the cost depends on w and b only
+    through z = w·x + b, so H is singular everywhere and each Newton step is
+    the pseudo-inverse's: Newton's step in z, spread over w and b. One run per
+    cost and method, in the order of ``costs`` and ``NEWTON_METHODS``.
+    """
+    data = ([x], [y])
+    runs = []
+    for cost in costs:
+        for method in NEWTON_METHODS:
+            steps = gd_steps if method == "gradient descent" else newton_steps
+            run = CurvatureRun(cost, method, [], [], [])
+            w, b = start
+            for _ in range(steps + 1):  # step 0 is the start, before any update
+                c, dw, db = neuron_cost(cost, w, b, data)
+                h = neuron_hessian(cost, w, b, data)
+                run.outputs.append(Value(w * x + b).sigmoid().data)
+                run.costs.append(c)
+                run.eigenvalues.append(eigenvalues(h))
+                if method == "gradient descent":
+                    step = (-eta * dw, -eta * db)
+                else:
+                    step = newton_step(h, (dw, db), saddle_free=method != "Newton")
+                w, b = w + step[0], b + step[1]
+            runs.append(run)
+    return runs
