@@ -13,9 +13,11 @@ from html.parser import HTMLParser
 
 import pytest
 from oracles import first_index_below, train_sigmoid_neuron
+from PIL import Image
 
+from micrograd_xent import experiments
 from micrograd_xent.cli import main
-from micrograd_xent.tour import graphs
+from micrograd_xent.tour import backward, graphs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GRAPHS = ("neuron_tanh", "neuron_bce", "softmax_cross_entropy")
@@ -82,7 +84,7 @@ def test_tour_writes_every_file_index_html_references(tour):
     out = tour[0]
     files = referenced_files(out / "index.html")
     figures = {"slowdown.png", "only_printed.png", "landscape.png", "moons.png"}
-    figures |= {"which_pairs_cancel.png"}
+    figures |= {"which_pairs_cancel.png", "curvature.png", "curvature_landscape.png", "newton.png"}
     assert figures | {"compare.json", "compare.md"} <= set(files)
     for name in files:
         path = out / name
@@ -374,3 +376,101 @@ def test_each_pairs_details_hold_compares_own_gradient_and_curvature_tables(tour
         assert block.count("<table>") == 2
         assert "general BP1" in block and "curvature ∂²C/∂z² of layer 3" in block
         assert block.count("<tr>") == 2 + len(comparison["rows"]) + len(comparison["curvature"])
+
+
+# --- backward, one edge at a time ------------------------------------------------------
+
+BCE_Z = -0.8 * 1.5 + 0.5  # the BCE neuron of the first screen: w = −0.8, x = 1.5, b = 0.5, y = 1
+
+
+def section_html(page, title):
+    """The HTML of the section with this title, entities unescaped."""
+    return html.unescape(page).split(f"<h2>{title}</h2>")[1].split("</section>")[0]
+
+
+@needs_dot
+def test_backward_section_shows_both_animations_and_links_their_viewers(tour):
+    out = tour[0]
+    page = (out / "index.html").read_text(encoding="utf-8")
+    section = section_html(page, "Backward, one edge at a time")
+    for cost, steps in (("bce", 13), ("quadratic", 8)):
+        assert f'src="backward_{cost}.gif"' in section
+        assert f'href="backward_{cost}.html"' in section
+        assert f'href="backward_{cost}.txt"' in section
+        with Image.open(out / f"backward_{cost}.gif") as gif:
+            assert gif.n_frames == steps + 1  # the start, then one frame per edge
+        viewer = (out / f"backward_{cost}.html").read_text(encoding="utf-8")
+        assert "<svg" in viewer and "<script" in viewer and 'src="http' not in viewer
+
+
+def test_backward_section_quotes_the_ledger_where_sigma_prime_meets_bces_gradient(tour):
+    page = (tour[0] / "index.html").read_text(encoding="utf-8")
+    section = section_html(page, "Backward, one edge at a time")
+    a = 1 / (1 + math.exp(-BCE_Z))
+    slope = a * (1 - a)
+    # the ledger's line into z, written here from the formulas: σ'(z) × a.grad, and with
+    # BCE a.grad = ∂(−ln a)/∂a = −1/a for y = 1
+    into_z = "z.grad += (σ(z)(1 - σ(z)))·a.grad"
+    assert f"{into_z} = {slope:.4f} × {-1 / a:.3f} = {a - 1:.4f}" in section
+    assert f"1/(a(1 − a)) = {1 / slope:.3f}" in section
+    assert f"z.grad = a − y = {a - 1:.4f}" in section
+    # the quadratic cost: a.grad = a − y, and σ'(z) stays in z.grad
+    assert f"{into_z} = {slope:.4f} × {a - 1:.4f} = {(a - 1) * slope:.4f}" in section
+    assert f"{1 / slope:.2f} times smaller than BCE's" in section
+
+
+def test_tour_prints_each_neurons_step_into_z(tour):
+    a = 1 / (1 + math.exp(-BCE_Z))
+    slope = a * (1 - a)
+    assert (
+        f"backward: bce       neuron, 13 steps; into z: σ'(z) × a.grad = {slope:.4f} × "
+        f"{-1 / a:.4f} = {a - 1:.4f} (σ' cancelled)"
+    ) in tour[2]
+    assert (
+        f"backward: quadratic neuron,  8 steps; into z: σ'(z) × a.grad = {slope:.4f} × "
+        f"{a - 1:.4f} = {(a - 1) * slope:.4f} (σ' kept)"
+    ) in tour[2]
+
+
+def test_without_dot_the_backward_section_saves_the_ledgers_and_says_why(tmp_path, monkeypatch):
+    empty = tmp_path / "no-dot-here"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    section = backward.section(tmp_path)
+    assert section.files == ["backward_bce.txt", "backward_quadratic.txt"]
+    for name in section.files:
+        assert (tmp_path / name).read_text(encoding="utf-8").startswith("backward from L = ")
+    assert not list(tmp_path.glob("*.gif")) and "<img" not in section.text
+    assert "No animation here" in section.text
+
+
+# --- the curvature of each loss --------------------------------------------------------
+
+CURVATURE_TITLE = "The curvature of each loss: second derivatives and Newton's step"
+
+
+def test_curvature_section_shows_its_three_figures(tour):
+    out = tour[0]
+    section = section_html((out / "index.html").read_text(encoding="utf-8"), CURVATURE_TITLE)
+    for name in ("curvature.png", "curvature_landscape.png", "newton.png"):
+        assert f'<img src="{name}"' in section
+        assert (out / name).read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_curvature_text_gives_the_sign_change_at_ln2_and_the_curvature_at_z_4(tour):
+    page = (tour[0] / "index.html").read_text(encoding="utf-8")
+    section = section_html(page, CURVATURE_TITLE)
+    assert f"above {math.log(2):.4f}" in section
+    a = 1 / (1 + math.exp(-4.0))
+    s1 = a * (1 - a)
+    # σ'² + (a − y)σ'' with y = 0 and σ'' = σ'(1 − 2a)
+    assert f"at z = 4 the curvature is {s1 * s1 + a * s1 * (1 - 2 * a):.4f}" in section
+
+
+def test_curvature_text_quotes_the_newton_runs(tour):
+    section = section_html((tour[0] / "index.html").read_text(encoding="utf-8"), CURVATURE_TITLE)
+    runs = {(r.cost, r.method): r for r in experiments.newton_vs_gradient_descent()}
+    climb = " → ".join(f"{v:.3f}" for v in runs["quadratic", "Newton"].outputs[:5])
+    assert climb in section and "0.982 → 0.994" in climb
+    assert f"{runs['bce', 'Newton'].outputs[1]:.1e} in a single step" in section
+    assert "below 0.2 at step 4" in section

@@ -141,7 +141,8 @@ def section(out: Path) -> Section:
         f"cost after a sigmoid gives δ_L = {quadratic.delta[0]:.4f}, "
         f"{bce.delta[0] / quadratic.delta[0]:.0f} times smaller than BCE's; after tanh the "
         f"factor is tanh'({Z:g}) = {tanh.jacobian[0][0]:.5f}; after a softmax the Jacobian "
-        f"leaves {softmax.delta[0]:.4f}. That factor is the learning slowdown plotted at the top of the page.</p>"
+        f"leaves {softmax.delta[0]:.4f}. That factor is the learning slowdown plotted at the "
+        f"top of the page.</p>"
     )
     caption = (
         f"|δ_L| against z with target 0, every pair (pairs whose curves coincide share a "

@@ -21,6 +21,7 @@ TITLE = "Autograd vs the hand-derived deltas vs finite differences"
 
 SETTINGS = {"layers": compare.LAYERS, "hidden_activation": "sigmoid", "seed": 0}
 
+
 def section(out: Path) -> Section:
     reports = compare.compare_all(**SETTINGS)
     (out / "compare.json").write_text(compare.render(reports, "json") + "\n", encoding="utf-8")

@@ -106,6 +106,8 @@ h2 {{ margin-top: 1.6em; }}
 img {{ max-width: 100%; height: auto; }}
 figure {{ margin: 0.8em 0; }}
 figcaption {{ color: #555; font-size: 0.9em; }}
+.side-by-side {{ display: flex; gap: 1.5em; align-items: flex-start; }}
+.side-by-side figure {{ flex: 1; min-width: 0; }}
 table {{ border-collapse: collapse; margin: 0.6em 0; }}
 th, td {{ border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; }}
 th {{ background: #f3f3f3; }}
