@@ -127,7 +127,7 @@ def _forward(net: Network, weights, biases, shift: Optional[Quantity] = None, h:
                 z[shift.neuron] = z[shift.neuron] + h
             sample_zs.append(z)
             a = _activate(name, z)
-        costs.append(_output_cost(net, sample_zs[-1], y))
+        costs.append(output_cost(net.loss, net.activations[-1], sample_zs[-1], y))
         zs.append(sample_zs)
     cost = costs[0] if len(costs) == 1 else Value.sum(costs) / len(costs)
     return Forward(cost, zs)
@@ -137,11 +137,16 @@ def _activate(name: str, z: list[Value]) -> list[Value]:
     return losses.softmax(z) if name == "softmax" else [activation_function(name)(v) for v in z]
 
 
-def _output_cost(net: Network, z: list[Value], y) -> Value:
-    """One sample's cost from its output pre-activations z."""
-    if net.loss == "cross_entropy":  # it reads the logits, as F.cross_entropy does
+def output_cost(loss: str, activation: str, z: list[Value], y) -> Value:
+    """One sample's cost from its output pre-activations ``z``: the ``activation``,
+    then the ``loss`` (cross-entropy reads the logits, as F.cross_entropy does).
+
+    >>> output_cost("bce", "sigmoid", [Value(0.0)], [1.0]).data  # −ln σ(0) = ln 2
+    0.6931471805599453
+    """
+    if loss == "cross_entropy":
         return losses.cross_entropy(z, y)
-    return losses.LOSSES[net.loss](_activate(net.activations[-1], z), y)
+    return losses.LOSSES[loss](_activate(activation, z), y)
 
 
 def _as_values(nested):
@@ -446,7 +451,7 @@ def _curvature_rows(net: Network, z: list[float], y, sample: Optional[int]) -> l
 
     def cost_at(z_values: list[float]) -> tuple[Value, list[Value]]:
         leaves = [Value(v) for v in z_values]
-        return _output_cost(net, leaves, y) / m, leaves
+        return output_cost(net.loss, net.activations[-1], leaves, y) / m, leaves
 
     def first_derivative(i: int, j: int, h: float) -> float:
         moved = list(z)

@@ -16,10 +16,11 @@ import random
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
-from . import losses
+import numpy as np
+
+from . import compare, deltas, losses
 from .engine import Value, hessian
 from .nn import MLP, SGD
-
 
 # --- Nielsen's learning slowdown ----------------------------------------------
 
@@ -204,6 +205,96 @@ def _train(
         step(z, a, ys)
         sgd.step()
     return run
+
+
+# --- which pairs cancel σ': BP1 factor by factor at a saturated output ------------
+
+SATURATED_Z = 4.0  # σ(4) ≈ 0.982: the output is near 1, the target 0, σ'(4) ≈ 0.018
+
+
+@dataclass
+class OutputDelta:
+    """BP1, δ_L = Jᵀ ∇_a C, for one (loss, output activation) pair at one output z
+    and target y: each factor by hand (``deltas``), and δ_L by ``backward()``."""
+
+    loss: str
+    activation: str
+    z: list[float]
+    y: object  # as the loss reads it: a list of targets, or a class index
+    a: list[float]  # the output activations the loss reads
+    cost_gradient: list[float]  # ∇_a C
+    jacobian: list[list[float]]  # J = ∂a/∂z: diag(σ'(z)), or diag(p) − ppᵀ for softmax
+    product: list[float]  # Jᵀ ∇_a C, before anything cancels
+    delta: list[float]  # the pair's simplified δ_L (deltas.output_delta)
+    autograd: list[float]  # ∂C/∂z of the forward-only loss
+
+
+def wrong_output(loss: str, activation: str, z: float = SATURATED_Z) -> tuple[list[float], object]:
+    """An output at ``z`` whose target is 0 (a wrong, and for z ≫ 0 saturated, output).
+
+    One output, target 0; hinge's targets are ±1, so −1 stands for 0. A softmax
+    has two outputs (z, 0) with class 1 the target: its first probability is
+    σ(z), target 0, as for a sigmoid.
+
+    >>> wrong_output("bce", "sigmoid"), wrong_output("cross_entropy", "softmax")
+    (([4.0], [0.0]), ([4.0, 0.0], 1))
+    """
+    if activation == "softmax":
+        return [z, 0.0], (1 if loss == "cross_entropy" else [0.0, 1.0])
+    return [z], [-1.0 if loss == "hinge" else 0.0]
+
+
+def output_delta_factors(loss: str, activation: str, z: list[float], y) -> OutputDelta:
+    """Every factor of BP1 for one pair at ``z``, target ``y``, and autograd's δ_L.
+
+    >>> d = output_delta_factors("bce", "sigmoid", [0.0], [1.0])
+    >>> d.cost_gradient, d.jacobian, d.product, d.delta, d.autograd  # −1/a · σ'(0) = −½
+    ([-2.0], [[0.25]], [-0.5], [-0.5], [-0.5])
+    """
+    a = deltas.ACTIVATIONS[activation](np.asarray(z, dtype=float)).tolist()
+    leaves = [Value(v) for v in z]
+    compare.output_cost(loss, activation, leaves, y).backward()
+    return OutputDelta(
+        loss,
+        activation,
+        list(z),
+        y,
+        a,
+        deltas.cost_gradient(loss, a, y),
+        deltas.activation_jacobian(activation, z),
+        deltas.general_output_delta(loss, activation, z, y),
+        deltas.output_delta(loss, activation, z, y),
+        [v.grad for v in leaves],
+    )
+
+
+def saturated_output_deltas(z: float = SATURATED_Z) -> list[OutputDelta]:
+    """``output_delta_factors`` of every pair with a hand-derived δ_L at ``wrong_output``.
+
+    >>> d = saturated_output_deltas()[0]
+    >>> d.loss, d.activation, round(d.delta[0], 4)  # (σ(4) − 0)·σ'(4)
+    ('quadratic', 'sigmoid', 0.0173)
+    """
+    return [
+        output_delta_factors(loss, activation, *wrong_output(loss, activation, z))
+        for loss, activation in deltas.OUTPUT_DELTAS
+    ]
+
+
+def output_delta_curves(zs: Sequence[float]) -> dict[tuple[str, str], list[float]]:
+    """|δ_L| of the first output at ``wrong_output(z)`` for each z, for every pair.
+
+    >>> curves = output_delta_curves([0.0, 4.0])
+    >>> [round(v, 3) for v in curves["bce", "sigmoid"]]  # σ(z) − 0
+    [0.5, 0.982]
+    """
+    return {
+        (loss, activation): [
+            abs(deltas.output_delta(loss, activation, *wrong_output(loss, activation, z))[0])
+            for z in zs
+        ]
+        for loss, activation in deltas.OUTPUT_DELTAS
+    }
 
 
 # --- the loss landscape of one sigmoid neuron ----------------------------------

@@ -3,9 +3,12 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracles import sigmoid, train_sigmoid_neuron
 
-from micrograd_xent import experiments
+from micrograd_xent import compare, experiments
+from micrograd_xent.engine import Value
 
 
 def test_slowdown_matches_a_plain_float_simulation_with_hand_derived_gradients():
@@ -187,3 +190,119 @@ def test_mlp_on_two_moons_learns_and_its_accuracy_and_grid_are_its_outputs():
     gx, gy, p = experiments.decision_grid(run.model, (-1.0, 2.0), (-0.5, 1.0), steps=4)
     assert gx == pytest.approx([-1.0, 0.0, 1.0, 2.0]) and gy == pytest.approx([-0.5, 0.0, 0.5, 1.0])
     assert p[2][1] == pytest.approx(plain_float_output(run.model, [0.0, 0.5]), rel=1e-12)
+
+
+# --- which pairs cancel σ' ---------------------------------------------------------
+
+
+def sigmoid_slope(z):
+    """σ'(z) = e^−z / (1 + e^−z)², written out rather than as σ(1 − σ)."""
+    return math.exp(-z) / (1.0 + math.exp(-z)) ** 2
+
+
+def delta_at_wrong_output(loss, activation, z):
+    """δ_L of the first output at z with target 0 (hinge: −1; a softmax of (z, 0) with
+    class 1 the target, whose first probability is σ(z)), by hand, for every pair."""
+    s, slope = sigmoid(z), sigmoid_slope(z)
+    t = math.tanh(z)
+    return {
+        ("quadratic", "sigmoid"): s * slope,
+        ("quadratic", "tanh"): t * (1 - t * t),
+        ("quadratic", "linear"): z,
+        # Jᵀ(p − y) at p = (s, 1 − s), y = (0, 1): s(g₀ − p·g) = 2s·s(1 − s)
+        ("quadratic", "softmax"): 2 * s * slope,
+        ("mse", "sigmoid"): 2 * s * slope,
+        ("mse", "tanh"): 2 * t * (1 - t * t),
+        ("mse", "linear"): 2 * z,
+        ("mse", "softmax"): 2 * s * slope,  # (2/n) × the quadratic cost's, n = 2
+        ("bce", "sigmoid"): s,
+        ("bce_with_logits", "linear"): s,
+        ("cross_entropy", "softmax"): s,
+        ("l1", "linear"): math.copysign(1.0, z),
+        ("huber", "linear"): max(-1.0, min(1.0, z)),
+        ("hinge", "linear"): 1.0 if z > -1 else 0.0,
+    }[loss, activation]
+
+
+CANONICAL = {
+    ("quadratic", "linear"),
+    ("mse", "linear"),
+    ("bce", "sigmoid"),
+    ("bce_with_logits", "linear"),
+    ("cross_entropy", "softmax"),
+}
+SLOPE_STAYS = {
+    ("quadratic", "sigmoid"),
+    ("quadratic", "tanh"),
+    ("quadratic", "softmax"),
+    ("mse", "sigmoid"),
+    ("mse", "tanh"),
+    ("mse", "softmax"),
+}
+
+
+SIGN_OF_THE_ERROR = {("l1", "linear"), ("huber", "linear"), ("hinge", "linear")}  # σ' = 1
+EVERY_PAIR = CANONICAL | SLOPE_STAYS | SIGN_OF_THE_ERROR
+
+
+def test_saturated_output_deltas_cover_every_pair_at_z_4_with_target_0():
+    factors = experiments.saturated_output_deltas()
+    pairs = [(f.loss, f.activation) for f in factors]
+    assert len(pairs) == 14
+    assert set(pairs) == EVERY_PAIR
+    for f in factors:
+        assert f.z == ([4.0, 0.0] if f.activation == "softmax" else [4.0])
+
+
+@pytest.mark.parametrize("pair", sorted(EVERY_PAIR))
+def test_each_factor_of_bp1_at_the_saturated_output_is_the_formulas(pair):
+    f = next(f for f in experiments.saturated_output_deltas() if (f.loss, f.activation) == pair)
+    expected = delta_at_wrong_output(*pair, 4.0)
+    assert f.delta[0] == pytest.approx(expected, rel=1e-12)
+    assert f.product[0] == pytest.approx(expected, rel=1e-12)
+    assert f.autograd[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_bce_after_a_sigmoid_cancels_a_large_gradient_against_a_small_slope():
+    f = next(f for f in experiments.saturated_output_deltas() if f.loss == "bce")
+    assert f.cost_gradient[0] == pytest.approx(1 + math.exp(4), rel=1e-12)  # 1/(1 − σ(4))
+    assert f.jacobian[0][0] == pytest.approx(sigmoid_slope(4.0), rel=1e-12)
+    assert f.delta[0] == pytest.approx(0.982, abs=5e-4)  # σ(4) − 0
+
+
+def test_canonical_pairs_keep_the_error_the_others_shrink_it_by_the_slope():
+    slope = sigmoid_slope(4.0)
+    assert slope == pytest.approx(0.0177, abs=5e-5)
+    for f in experiments.saturated_output_deltas():
+        size = abs(f.delta[0])
+        if (f.loss, f.activation) in SLOPE_STAYS:
+            assert size <= 2 * slope, (f.loss, f.activation)
+        else:
+            assert size >= sigmoid(4.0) - 1e-12, (f.loss, f.activation)
+
+
+def test_output_delta_curves_are_the_formulas_at_every_z():
+    zs = [0.25, 1.0, 2.5, 4.0, 7.5]
+    curves = experiments.output_delta_curves(zs)
+    assert len(curves) == 14
+    for pair, values in curves.items():
+        expected = [abs(delta_at_wrong_output(*pair, z)) for z in zs]
+        assert values == pytest.approx(expected, rel=1e-12, abs=1e-300), pair
+
+
+@settings(max_examples=40, deadline=None)
+@given(z=st.floats(-6.0, 6.0), pair=st.sampled_from(sorted(CANONICAL | SLOPE_STAYS)))
+def test_hand_factors_autograd_and_finite_differences_agree_for_any_output(z, pair):
+    loss, activation = pair
+    zs, y = experiments.wrong_output(loss, activation, z)
+    f = experiments.output_delta_factors(loss, activation, zs, y)
+
+    def cost(first):
+        moved = [Value(first), *map(Value, zs[1:])]
+        return compare.output_cost(loss, activation, moved, y).data
+
+    h = 1e-6
+    finite_difference = (cost(z + h) - cost(z - h)) / (2 * h)
+    assert f.autograd[0] == pytest.approx(f.delta[0], rel=1e-9, abs=1e-12)
+    assert f.product[0] == pytest.approx(f.delta[0], rel=1e-9, abs=1e-12)
+    assert f.delta[0] == pytest.approx(finite_difference, rel=1e-5, abs=1e-8)

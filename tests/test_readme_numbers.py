@@ -8,11 +8,19 @@ writes it. A change to the code that moves a number fails here until the README
 """
 
 import json
+import math
 import re
 from pathlib import Path
 
 from micrograd_xent import compare, experiments
-from micrograd_xent.tour import comparison, graphs, landscape, printed_loss, slowdown
+from micrograd_xent.tour import (
+    backward,
+    comparison,
+    graphs,
+    landscape,
+    printed_loss,
+    slowdown,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -84,6 +92,45 @@ def test_the_comparison_counts_and_spread_are_the_runs():
         str(rows),
         f"{compare.TOLERANCE:g}",
         f"{spread:.1e}",
+    )
+
+
+def test_the_saturated_output_deltas_are_the_runs():
+    factors = {(d.loss, d.activation): d for d in experiments.saturated_output_deltas()}
+    bce, quadratic = factors["bce", "sigmoid"], factors["quadratic", "sigmoid"]
+    assert stated(r"z = ([\d.]+) with target 0") == f"{experiments.SATURATED_Z:g}"
+    assert stated(r"\(BCE after a sigmoid: δ_L = ([\d.]+)\)") == f"{bce.delta[0]:.3f}"
+    assert stated(
+        r"\(the quadratic cost after a sigmoid: δ_L = ([\d.]+), with σ'\(4\) = ([\d.]+)\)"
+    ) == (f"{quadratic.delta[0]:.4f}", f"{quadratic.jacobian[0][0]:.4f}")
+
+
+def test_the_backward_steps_into_z_are_the_runs():
+    bce, quadratic = backward.walk("bce"), backward.walk("quadratic")
+    (bce_z,), (quadratic_z,) = bce.into(bce.z), quadratic.into(quadratic.z)
+    assert stated(r"backward pass as (\d+) steps") == str(len(bce.steps))
+    assert stated(r"quadratic cost \((\d+) steps\)") == str(len(quadratic.steps))
+    assert stated(
+        r"σ'\(z\) = ([\d.]+) multiplies a.grad = (−[\d.]+) under BCE, whose 1/\(a\(1 − a\)\) "
+        r"it cancels \(z.grad = a − y = (−[\d.]+)\), and a.grad = (−[\d.]+) under the quadratic "
+        r"cost, where it stays \(z.grad = (−[\d.]+)\)"
+    ) == tuple(
+        f"{v:.4g}".replace("-", "−")
+        for v in (bce_z.local, bce_z.upstream, bce_z.total, quadratic_z.upstream, quadratic_z.total)
+    )
+
+
+def test_the_curvature_sign_change_and_negative_hessians_are_the_runs():
+    # σ'² + (a − 0)σ'' = σ'·a(2 − 3a) changes sign at a = ⅔, z = ln 2
+    assert stated(r"turns negative for z above ([\d.]+) \(ln 2\)") == f"{math.log(2):.4f}"
+    assert experiments.curvature_in_z("quadratic", "sigmoid", math.log(2) + 1e-6, 0.0) < 0
+    assert experiments.curvature_in_z("quadratic", "sigmoid", math.log(2) - 1e-6, 0.0) > 0
+    landscape_ = experiments.loss_landscape(("mse",))
+    smallest = experiments.smallest_curvature(landscape_, "quadratic")
+    negative = sum(v < 0 for row in smallest for v in row)
+    assert stated(r"negative eigenvalue at (\d+) of (\d+) grid points") == (
+        str(negative),
+        str(len(landscape_.w) * len(landscape_.b)),
     )
 
 

@@ -8,8 +8,9 @@ The package, one concept per module:
 - ``report``: ``write_tour`` and ``SECTIONS``, the sections in page order;
 - ``page``: ``Section`` (what a section returns) and the HTML of the page;
 - ``figures``: matplotlib helpers (figures without pyplot, saved as PNG);
-- one module per section: ``graphs``, ``comparison``, ``slowdown``,
-  ``printed_loss``, ``landscape``, ``moons``.
+- one module per section: ``graphs``, ``backward``, ``comparison``,
+  ``cancellation``, ``slowdown``, ``printed_loss``, ``landscape``, ``curvature``,
+  ``moons``.
 
 A section computes with ``experiments`` or ``compare`` (the tour has no
 training loop of its own), draws, and writes its paragraph; every number in

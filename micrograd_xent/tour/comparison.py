@@ -3,8 +3,8 @@
 Its lead is the report's answer in numbers: for each loss and output
 activation, the hand-derived δ_L beside autograd's, from this run.
 
->>> FORMULAS["bce", "sigmoid"]  # σ'(z) has cancelled
-'(a − y)/n'
+>>> SETTINGS["layers"]  # one hidden layer between two inputs and three outputs
+(2, 3, 3)
 """
 
 from __future__ import annotations
@@ -13,24 +13,13 @@ import html
 from pathlib import Path
 
 from .. import compare
+from .cancellation import FORMULAS
 from .page import Section, link, table
 
 STEP = "comparing autograd with the hand-derived deltas"
 TITLE = "Autograd vs the hand-derived deltas vs finite differences"
 
 SETTINGS = {"layers": compare.LAYERS, "hidden_activation": "sigmoid", "seed": 0}
-
-# δ_L = ∂C/∂z_L as a textbook writes it, a = f(z) the output activation, n outputs
-FORMULAS = {
-    ("quadratic", "sigmoid"): "(a − y) ⊙ σ'(z)",
-    ("quadratic", "tanh"): "(a − y) ⊙ (1 − a²)",
-    ("quadratic", "linear"): "a − y",
-    ("mse", "sigmoid"): "(2/n)(a − y) ⊙ σ'(z)",
-    ("mse", "tanh"): "(2/n)(a − y) ⊙ (1 − a²)",
-    ("mse", "linear"): "(2/n)(a − y)",
-    ("bce", "sigmoid"): "(a − y)/n",
-    ("cross_entropy", "softmax"): "p − onehot(y)",
-}
 
 
 def section(out: Path) -> Section:
@@ -52,8 +41,9 @@ def section(out: Path) -> Section:
         f"input k; |diff| is the spread of the three values.</p>"
         f"<p><strong>{html.escape(line)}</strong></p>"
         f"<p>The table at the top has one line per pair; every row is in "
-        f"{link('compare.md')} and {link('compare.json')}, and below, each pair's full table "
-        f"when opened.</p>"
+        f"{link('compare.md')} and {link('compare.json')}, and below, when opened, each pair's "
+        f"two tables: every gradient (the output δ also by BP1's general form Jᵀ∇_a C), and "
+        f"the curvature ∂²C/∂z² of the output.</p>"
     )
     return Section(
         TITLE,
@@ -74,7 +64,7 @@ def _lead(reports: list[compare.Report], output_layer: int) -> str:
         rows.append(
             [
                 f"{r.loss} + {r.activation}",
-                FORMULAS.get((r.loss, r.activation), "deltas.output_delta"),
+                FORMULAS[r.loss, r.activation].delta,
                 f"{first_output_delta.autograd:.6f}",
                 f"{first_output_delta.hand_derived:.6f}",
                 f"{r.max_diff:.1e}",
@@ -91,23 +81,7 @@ def _lead(reports: list[compare.Report], output_layer: int) -> str:
 
 
 def _details(report: compare.Report) -> str:
-    header = ["layer", "neuron", "parameter", "autograd", "hand-derived", "finite difference"]
-    rows = [
-        [
-            str(row.layer),
-            str(row.neuron),
-            row.parameter,
-            f"{row.autograd:.10f}",
-            f"{row.hand_derived:.10f}",
-            f"{row.finite_difference:.10f}",
-            f"{row.diff:.1e}",
-            "ok" if row.ok else "FAIL",
-        ]
-        for row in report.rows
-    ]
     return (
         f"<details><summary>{html.escape(report.title())}: "
-        f"{html.escape(report.verdict())}</summary>\n"
-        + table(header + ["|diff|", "ok"], rows)
-        + "</details>\n"
+        f"{html.escape(report.verdict())}</summary>\n{report.html()}\n</details>\n"
     )

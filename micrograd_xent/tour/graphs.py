@@ -68,6 +68,19 @@ def tanh_neuron() -> Drawing:
     return Drawing("neuron_tanh", o, {"edge_labels": True}, caption)
 
 
+def sigmoid_neuron(loss: str) -> tuple[Value, Value, Value]:
+    """L = loss(σ(w·x + b), y) with ``BCE_NEURON``'s numbers, labelled: (L, z, a).
+
+    >>> L, z, a = sigmoid_neuron("quadratic")
+    >>> z.label, round(a.data, 4), round(L.data, 4)  # ½(σ(−0.7) − 1)²
+    ('z', 0.3318, 0.2232)
+    """
+    x, w, b = (Value(BCE_NEURON[k], label=k) for k in ("x", "w", "b"))
+    z = _labelled(_labelled(w * x, "w*x") + b, "z")
+    a = _labelled(z.sigmoid(), "a")
+    return _labelled(losses.LOSSES[loss](a, BCE_NEURON["y"]), "L"), z, a
+
+
 def bce_neuron() -> Drawing:
     """A sigmoid neuron with its BCE: L = bce(σ(w·x + b), y), δ annotated at z.
 
@@ -78,11 +91,8 @@ def bce_neuron() -> Drawing:
     >>> z.label, round(z.grad, 4), round(hand, 4)  # autograd's δ, the hand-derived σ(z) − y
     ('z', -0.6682, -0.6682)
     """
-    x, w, b = (Value(BCE_NEURON[k], label=k) for k in ("x", "w", "b"))
+    loss, z, a = sigmoid_neuron("bce")
     y = BCE_NEURON["y"]
-    z = _labelled(_labelled(w * x, "w*x") + b, "z")
-    a = _labelled(z.sigmoid(), "a")
-    loss = _labelled(losses.bce(a, y), "L")
     loss.backward()
     hand = deltas.output_delta("bce", "sigmoid", [z.data], [y])[0]
     caption = (

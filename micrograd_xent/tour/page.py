@@ -15,6 +15,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
+from ..compare import format_table
+
 
 @dataclass
 class Section:
@@ -48,18 +50,21 @@ def figure(src: str, caption: str, css_class: str = "") -> str:
     )
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    """An HTML table of text cells, each escaped.
+def table(header: list[str], rows: list[list[str]], align: str = "") -> str:
+    """An HTML table of text cells, each escaped: ``compare.format_table``'s, the one
+    row formatter of the project's text, Markdown and HTML tables. ``align`` has one
+    letter per column, "l" or "r"; every column is left-aligned by default.
 
-    >>> table(["a"], [["1 < 2"]])
-    '<table>\\n<tr><th>a</th></tr>\\n<tr><td>1 &lt; 2</td></tr>\\n</table>\\n'
+    >>> print(table(["a"], [["1 < 2"]]))
+    <table>
+    <thead><tr><th>a</th></tr></thead>
+    <tbody>
+    <tr><td>1 &lt; 2</td></tr>
+    </tbody>
+    </table>
+    <BLANKLINE>
     """
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>\n"
-        for row in rows
-    )
-    return f"<table>\n<tr>{head}</tr>\n{body}</table>\n"
+    return format_table(header, rows, align or "l" * len(header), "html") + "\n"
 
 
 def link(href: str, text: str = "") -> str:
@@ -101,6 +106,8 @@ h2 {{ margin-top: 1.6em; }}
 img {{ max-width: 100%; height: auto; }}
 figure {{ margin: 0.8em 0; }}
 figcaption {{ color: #555; font-size: 0.9em; }}
+.side-by-side {{ display: flex; gap: 1.5em; align-items: flex-start; }}
+.side-by-side figure {{ flex: 1; min-width: 0; }}
 table {{ border-collapse: collapse; margin: 0.6em 0; }}
 th, td {{ border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; }}
 th {{ background: #f3f3f3; }}

@@ -48,7 +48,7 @@ def section(out: Path) -> Section:
 
     same = experiments.max_weight_difference(mse_run, tutorial)
     apart = experiments.max_weight_difference(mse_run, bce_run)
-    epochs = SETTINGS["epochs"]
+    epochs, m = SETTINGS["epochs"], SETTINGS["points"]
     text = (
         f"<p>The same sigmoid network (2 inputs, {SETTINGS['hidden']} hidden, 1 output; same "
         f"seed, same {len(mse_run.weights[0])} starting weights) trained for {epochs} epochs "
@@ -59,6 +59,15 @@ def section(out: Path) -> Section:
         f"rounding), so switching the printed loss changed nothing. Taking the gradient of "
         f"cross-entropy does: those weights move up to {apart:.2f} away, and its bce ends at "
         f"{bce_run.losses['bce'][-1]:.3f} instead of {tutorial.losses['bce'][-1]:.3f}.</p>"
+        f"<p>Where does the 1/m of a mini-batch go? Each program trains on all m = {m} "
+        f"points at once, one output per point, so the n in mse's mean and in the 2/n "
+        f"above is the batch size: the 2/n is the square's 2 times the mean's 1/m. "
+        f"Vectorised textbook code, one row per sample, writes it into the output delta, "
+        f"<code>d_Z2 = (A2 − Y)/m; d_W2 = d_Z2ᵀ A1</code> (A2 − Y for BCE after a sigmoid), "
+        f"or applies it later, <code>d_Z2 = A2 − Y; d_W2 = (1/m) d_Z2ᵀ A1</code>: the same "
+        f"gradient, because the weight gradient sums the samples' rows and 1/m can be taken "
+        f"before the sum or after it. <code>deltas.backprop</code> given a batch does the "
+        f"first: each row of δ is one sample's δ_L divided by m.</p>"
     )
     header = [
         "training",

@@ -1,7 +1,8 @@
 """``write_tour``: run every section into a folder, then write the page and summary.
 
 >>> [section.__name__.split(".")[-1] for section in SECTIONS]
-['graphs', 'comparison', 'slowdown', 'printed_loss', 'landscape', 'moons']
+['graphs', 'backward', 'comparison', 'cancellation', 'slowdown', 'printed_loss', 'landscape', \
+'curvature', 'moons']
 """
 
 from __future__ import annotations
@@ -10,11 +11,31 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import comparison, graphs, landscape, moons, printed_loss, slowdown
+from . import (
+    backward,
+    cancellation,
+    comparison,
+    curvature,
+    graphs,
+    landscape,
+    moons,
+    printed_loss,
+    slowdown,
+)
 from .page import page
 
 # The page's order. Each module has STEP (a progress line) and section(out) -> Section.
-SECTIONS = [graphs, comparison, slowdown, printed_loss, landscape, moons]
+SECTIONS = [
+    graphs,
+    backward,
+    comparison,
+    cancellation,
+    slowdown,
+    printed_loss,
+    landscape,
+    curvature,
+    moons,
+]
 
 Progress = Callable[[str], None]
 

@@ -1,38 +1,40 @@
-"""The tour's section "The curvature of each loss", waiting for the tour package.
+"""Section: the curvature of each loss — second derivatives and Newton's step.
 
-``curvature_section(out)`` runs the second-derivative experiments, saves three
-figures into ``out`` and returns (title, html, files): the section's title, its
-HTML (paragraphs and figures) and the names of the files it wrote. Every
-number in the text is taken from the run. The figures are made as the tour
-makes them (``Figure`` without pyplot, 110 dpi); once this module moves into
-``micrograd_xent/tour/``, it takes those helpers from ``tour.figures``.
+With gradients as Values the engine differentiates its own backward pass: the
+section plots ∂²C/∂z² of three pairs, marks the landscape where the quadratic
+cost's Hessian in (w, b) has a negative eigenvalue, and runs Newton's method
+on Nielsen's saturated neuron.
+
+>>> Y, START  # Nielsen's neuron: target 0, from (w, b) = (2, 2)
+(0.0, (2.0, 2.0))
 """
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 
-from matplotlib.figure import Figure
+from .. import experiments
+from . import figures
+from .landscape import FAR as PLATEAU  # the landscape section's saturated, wrong point
+from .page import Section
 
-from .. import experiments as ex
-from ..tour.landscape import FAR as PLATEAU  # the landscape section's saturated, wrong point
-
+STEP = "computing the curvature of each loss"
 TITLE = "The curvature of each loss: second derivatives and Newton's step"
-DPI = 110
 COLORS = {"quadratic": "tab:red", "bce": "tab:blue", "mse": "tab:green"}
 STYLES = {"gradient descent": "-", "Newton": "o-", "saddle-free Newton": "s--"}
 
 
-def curvature_section(out: Path) -> tuple[str, str, list[str]]:
-    """Run the experiments, save the figures into ``out``, return (title, html, files)."""
-    out = Path(out)
+def section(out: Path) -> Section:
     curves, crossing = _curvature_figure(out)
-    negative = _landscape_figure(out)
+    count, total, lowest, bce_lowest = _landscape_figure(out)
     runs = _newton_figure(out)
-    text = _curvature_text(curves, crossing) + _landscape_text(*negative) + _newton_text(runs)
-    figures = [
+    text = (
+        _curvature_text(curves, crossing)
+        + _landscape_text(count, total, lowest, bce_lowest)
+        + _newton_text(runs)
+    )
+    shown = [
         ("curvature.png", "∂²C/∂z² against z for one output, target y = 0"),
         (
             "curvature_landscape.png",
@@ -40,8 +42,17 @@ def curvature_section(out: Path) -> tuple[str, str, list[str]]:
         ),
         ("newton.png", "Nielsen's saturated neuron: output per step, gradient descent and Newton"),
     ]
-    body = text + "".join(_figure(name, caption) for name, caption in figures)
-    return TITLE, body, [name for name, _ in figures]
+    newton, bce_newton = runs["quadratic", "Newton"], runs["bce", "Newton"]
+    at4 = experiments.curvature_in_z("quadratic", "sigmoid", 4.0, Y)
+    summary = [
+        f"curvature: ∂²C/∂z² of quadratic + sigmoid (y = {Y:g}) is negative for z above "
+        f"{crossing:.4f} ({at4:.4f} at z = 4); its Hessian in (w, b) has a negative "
+        f"eigenvalue at {count} of {total} landscape points, bce's smallest is {bce_lowest:.2g}",
+        f"newton: from (w, b) = {START} the quadratic cost's output climbs to "
+        f"{newton.outputs[-1]:.6f} in {len(newton.outputs) - 1} steps; bce's falls to "
+        f"{bce_newton.outputs[1]:.1e} in one",
+    ]
+    return Section(TITLE, text, shown, summary=summary, files=[name for name, _ in shown])
 
 
 # --- ∂²C/∂z² against z ---------------------------------------------------------------
@@ -51,17 +62,20 @@ ZS = [-8.0 + 16.0 * i / 320 for i in range(321)]
 
 
 def _curvature_figure(out: Path):
-    curves = {pair: [ex.curvature_in_z(*pair, z, Y) for z in ZS] for pair in ex.CURVATURE_PAIRS}
-    crossing = _sign_change(lambda z: ex.curvature_in_z("quadratic", "sigmoid", z, Y), 0.0, 4.0)
-    fig = Figure(figsize=(11, 4.2))
-    full, zoom = fig.subplots(1, 2)
+    curves = {
+        pair: [experiments.curvature_in_z(*pair, z, Y) for z in ZS]
+        for pair in experiments.CURVATURE_PAIRS
+    }
+    crossing = _sign_change(
+        lambda z: experiments.curvature_in_z("quadratic", "sigmoid", z, Y), 0.0, 4.0
+    )
+    fig, (full, zoom) = figures.new_figure(1, 2, figsize=(11, 4.2))
     for ax in (full, zoom):
         for (loss, activation), values in curves.items():
             ax.plot(ZS, values, color=COLORS[loss], label=f"{loss} + {activation}")
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.set_xlabel("z (pre-activation of the output)")
         ax.set_ylabel("∂²C/∂z²")
-        ax.grid(alpha=0.3)
     full.set_title("all three pairs (mse + linear: 2 everywhere)")
     full.legend(loc="center left")
     quadratic = curves["quadratic", "sigmoid"]
@@ -77,8 +91,8 @@ def _curvature_figure(out: Path):
         arrowprops={"arrowstyle": "->"},
     )
     zoom.set_title("zoom: the quadratic cost turns concave")
-    fig.tight_layout()
-    fig.savefig(out / "curvature.png", dpi=DPI)
+    figures.grid([full, zoom])
+    figures.save(fig, out, "curvature.png")
     return curves, crossing
 
 
@@ -96,7 +110,7 @@ def _sign_change(f, low: float, high: float) -> float:
 
 def _curvature_text(curves, crossing: float) -> str:
     quadratic = curves["quadratic", "sigmoid"]
-    at4 = ex.curvature_in_z("quadratic", "sigmoid", 4.0, Y)
+    at4 = experiments.curvature_in_z("quadratic", "sigmoid", 4.0, Y)
     bce_low = min(curves["bce", "sigmoid"])
     return (
         "<p>With gradients as Values (<code>grad(..., create_graph=True)</code>) the engine "
@@ -117,12 +131,12 @@ def _curvature_text(curves, crossing: float) -> str:
 
 
 def _landscape_figure(out: Path):
-    landscape = ex.loss_landscape(("mse", "bce"))
-    smallest = {cost: ex.smallest_curvature(landscape, cost) for cost in ("quadratic", "bce")}
-    fig = Figure(figsize=(11, 4.4))
-    for ax, cost, curvature in zip(
-        fig.subplots(1, 2), ("mse", "bce"), (smallest["quadratic"], smallest["bce"])
-    ):
+    landscape = experiments.loss_landscape(("mse", "bce"))
+    smallest = {
+        cost: experiments.smallest_curvature(landscape, cost) for cost in ("quadratic", "bce")
+    }
+    fig, axes = figures.new_figure(1, 2, figsize=(11, 4.4))
+    for ax, cost, curvature in zip(axes, ("mse", "bce"), (smallest["quadratic"], smallest["bce"])):
         filled = ax.contourf(
             landscape.w, landscape.b, landscape.costs[cost], levels=20, cmap="viridis"
         )
@@ -138,10 +152,9 @@ def _landscape_figure(out: Path):
         ax.set_xlabel("w")
         ax.set_ylabel("b")
     bce_lowest = min(v for row in smallest["bce"] for v in row)
-    fig.axes[0].set_title("mse; hatched: a negative eigenvalue of the Hessian")
-    fig.axes[1].set_title(f"bce: smallest eigenvalue on the grid {bce_lowest:.2g}")
-    fig.tight_layout()
-    fig.savefig(out / "curvature_landscape.png", dpi=DPI)
+    axes[0].set_title("mse; hatched: a negative eigenvalue of the Hessian")
+    axes[1].set_title(f"bce: smallest eigenvalue on the grid {bce_lowest:.2g}")
+    figures.save(fig, out, "curvature_landscape.png")
     quadratic = smallest["quadratic"]
     count = sum(v < 0 for row in quadratic for v in row)
     lowest, w, b = min(
@@ -154,7 +167,7 @@ def _landscape_figure(out: Path):
 
 def _landscape_text(count: int, total: int, lowest, bce_lowest: float) -> str:
     value, w, b = lowest
-    on_plateau = ex.eigenvalues(ex.neuron_hessian("quadratic", *PLATEAU))[0]
+    on_plateau = experiments.eigenvalues(experiments.neuron_hessian("quadratic", *PLATEAU))[0]
     return (
         "<p>On the grid of the loss-landscape picture, the Hessian of the quadratic cost in "
         f"(w, b) — mse is the same cost times 2/n, so its eigenvalues have the same signs — "
@@ -171,14 +184,18 @@ def _landscape_text(count: int, total: int, lowest, bce_lowest: float) -> str:
 
 # --- Newton's step on Nielsen's saturated neuron -----------------------------------------
 
-START, X, ETA = ex.SATURATED_START, 1.0, 0.15  # Nielsen's neuron and learning rate; Y as above
+START, X, ETA = (
+    experiments.SATURATED_START,
+    1.0,
+    0.15,
+)  # Nielsen's neuron and learning rate; Y as above
 
 
 def _newton_figure(out: Path):
-    runs = ex.newton_vs_gradient_descent(start=START, x=X, y=Y, eta=ETA)
+    runs = experiments.newton_vs_gradient_descent(start=START, x=X, y=Y, eta=ETA)
     runs = {(r.cost, r.method): r for r in runs}
-    fig = Figure(figsize=(11, 4.2))
-    for ax, cost in zip(fig.subplots(1, 2), ("quadratic", "bce")):
+    fig, axes = figures.new_figure(1, 2, figsize=(11, 4.2))
+    for ax, cost in zip(axes, ("quadratic", "bce")):
         for method, style in STYLES.items():
             outputs = runs[cost, method].outputs
             ax.plot(range(len(outputs)), outputs, style, markersize=3, label=method)
@@ -186,10 +203,9 @@ def _newton_figure(out: Path):
         ax.set_xlabel("step (linear to 10, then logarithmic)")
         ax.set_ylabel("output a")
         ax.set_title(f"{cost} cost, from (w, b) = {START} (x = {X:g}, y = {Y:g})")
-        ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "newton.png", dpi=DPI)
+    figures.grid(axes)
+    figures.save(fig, out, "newton.png")
     return runs
 
 
@@ -197,8 +213,8 @@ def _newton_text(runs) -> str:
     newton, free = runs["quadratic", "Newton"], runs["quadratic", "saddle-free Newton"]
     gd, bce_newton = runs["quadratic", "gradient descent"], runs["bce", "Newton"]
     bce_gd = runs["bce", "gradient descent"]
-    free_below = ex.first_epoch_below(free.outputs, 0.2)
-    bce_gd_below = ex.first_epoch_below(bce_gd.outputs, 0.2)
+    free_below = experiments.first_epoch_below(free.outputs, 0.2)
+    bce_gd_below = experiments.first_epoch_below(bce_gd.outputs, 0.2)
     return (
         "<p>Newton's method uses that curvature: it solves H·Δ = −g. On Nielsen's saturated "
         f"neuron ((w, b) = {START}, x = {X:g}, y = {Y:g}, output "
@@ -210,7 +226,8 @@ def _newton_text(runs) -> str:
         "where the slope vanishes, and the one it finds lies uphill, on the saturated plateau "
         f"(z → ∞). The output goes {_path(newton.outputs[:5])} and is within "
         f"{1 - newton.outputs[-1]:.1e} of 1 after {len(newton.outputs) - 1} steps; the cost "
-        f"rises from {newton.costs[0]:.4f} to {newton.costs[-1]:.4f}, its ceiling. Dividing by the size of the curvature instead (saddle-free Newton) "
+        f"rises from {newton.costs[0]:.4f} to {newton.costs[-1]:.4f}, its ceiling. Dividing "
+        f"by the size of the curvature instead (saddle-free Newton) "
         f"steps downhill: {_path(free.outputs[:5])}, below 0.2 at step {free_below}, where "
         f"gradient descent (η = {ETA:g}) still outputs {gd.outputs[150]:.3f} after 150 steps "
         f"and {gd.outputs[-1]:.3f} after {len(gd.outputs) - 1}. On cross-entropy the curvature "
@@ -222,10 +239,3 @@ def _newton_text(runs) -> str:
 
 def _path(values) -> str:
     return " → ".join(f"{v:.3f}" for v in values)
-
-
-def _figure(src: str, caption: str) -> str:
-    return (
-        f'<figure><img src="{html.escape(src)}" alt="{html.escape(caption)}">'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>\n"
-    )
