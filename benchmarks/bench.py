@@ -7,10 +7,11 @@ Three workloads, each engine measured in this one process, interleaved, with
 the median and the min–max of several repetitions:
 
 1. one SGD step of MLP(2, [16, 16, 1]) (ReLU hidden, linear output, mean
-   squared error) over N two-moons points, for micrograd_xent, micrograd and a
-   hand-written plain-float step with hand-derived gradients — the floor for
-   scalar Python. All three start from the same weights and must agree on the
-   loss and every gradient before anything is timed;
+   squared error) over N two-moons points (``experiments.two_moons``), for
+   micrograd_xent, micrograd and a hand-written plain-float step with
+   hand-derived gradients — the floor for scalar Python. All three start from
+   the same weights and must agree on the loss and every gradient before
+   anything is timed;
 2. a deep chain ``x = x*1.0001 + 0.001`` repeated D times, then backward: the
    time per node must not grow with D;
 3. memory: bytes held per chain step, and whether a dropped graph is freed by
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import random
 import statistics
 import sys
@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from micrograd_xent.engine import Value  # noqa: E402
+from micrograd_xent.experiments import two_moons  # noqa: E402
 from micrograd_xent.losses import mse  # noqa: E402
 from micrograd_xent.nn import MLP  # noqa: E402
 
@@ -52,21 +53,6 @@ def progress(message: str) -> None:
 
 
 # --- data and weights --------------------------------------------------------
-
-
-def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> tuple[list, list]:
-    """n points on two interleaved half circles, labelled -1 and +1."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        t = rng.uniform(0.0, math.pi)
-        if i % 2:
-            x, y = math.cos(t), math.sin(t)
-        else:
-            x, y = 1.0 - math.cos(t), 0.5 - math.sin(t)
-        xs.append([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)])
-        ys.append(1.0 if i % 2 else -1.0)
-    return xs, ys
 
 
 def initial_weights(seed: int = 1) -> tuple[list, list]:
@@ -416,7 +402,7 @@ def bench_memory(depth: int) -> tuple[str, dict]:
 
 
 def targets(mlp: dict, backward: dict, memory: tuple) -> str:
-    """Issue 4's targets, each with its number from this run."""
+    """The project's speed and memory targets, each with its number from this run."""
     lines = []
 
     def check(ok: bool, text: str) -> None:
@@ -425,10 +411,10 @@ def targets(mlp: dict, backward: dict, memory: tuple) -> str:
     if 64 in mlp:
         m = mlp[64]
         ratio = m["xent"] / m["float"]
-        check(ratio <= 8, f"MLP step N=64 ≤ 8× the hand-written float step: {ratio:.1f}×")
+        check(ratio <= 5, f"MLP step N=64 ≤ 5× the hand-written float step: {ratio:.1f}×")
         if "micrograd" in m:
             ratio = m["micrograd"] / m["xent"]
-            check(ratio >= 15, f"MLP step N=64 ≥ 15× faster than micrograd: {ratio:.1f}×")
+            check(ratio >= 20, f"MLP step N=64 ≥ 20× faster than micrograd: {ratio:.1f}×")
     small, large = 10**3, max(backward)
     ratio = backward[large] / backward[small]
     check(
@@ -437,8 +423,9 @@ def targets(mlp: dict, backward: dict, memory: tuple) -> str:
     )
     before, after, left, found = memory
     check(
-        max(before, after) <= 400,
-        f"≤ 400 bytes per chain step: {before:.0f} before backward, {after:.0f} after",
+        before <= 450,
+        f"≤ 450 bytes per chain step (measured as micrograd's 2,336): {before:.0f}; "
+        f"after backward, with every grad its own float: {after:.0f}",
     )
     check(
         found == 0 and left < 0.01 * before * MEMORY_STEPS,

@@ -6,9 +6,9 @@
 >>> y.backward()
 """
 
-from .engine import Value
+from .engine import Value, grad
 
-__all__ = ["Value", "draw_dot"]
+__all__ = ["Value", "backward_steps", "draw_dot", "grad"]
 __version__ = "0.1.0"
 
 
@@ -18,4 +18,8 @@ def __getattr__(name: str):
         from .graph import draw_dot
 
         return draw_dot
+    if name == "backward_steps":
+        from .steps import backward_steps
+
+        return backward_steps
     raise AttributeError(f"module 'micrograd_xent' has no attribute {name!r}")

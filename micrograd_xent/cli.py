@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 DESCRIPTION = """\
@@ -21,6 +22,7 @@ examples:
   micrograd-xent tour                      write the full report to ./tour-output
   micrograd-xent compare --loss bce --activation sigmoid --layers 2,3,2
   micrograd-xent draw "tanh(w*x + b)" --set w=-3 x=2 b=6.88 -o neuron.svg
+  micrograd-xent explain "bce(sigmoid(w*x + b), 1)" --set w=-0.8 x=1.5 b=0.5 -o bce.html
 
 run 'micrograd-xent COMMAND --help' for the options of one command."""
 
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tour(commands)
     _add_compare(commands)
     _add_draw(commands)
+    _add_explain(commands)
     return parser
 
 
@@ -125,6 +128,12 @@ def _add_compare(commands) -> None:
         "--seed", type=int, default=0, help="seed of the random weights (default: 0)"
     )
     compare.add_argument(
+        "--batch",
+        type=_batch_size,
+        metavar="M",
+        help="a mini-batch of M random inputs, the cost their mean (default: one input)",
+    )
+    compare.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", help="(default: table)"
     )
     compare.set_defaults(run=_run_compare)
@@ -152,6 +161,18 @@ def _layer_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+# every sample adds its δ rows and curvature entries, each checked by finite differences
+_MAX_BATCH = 64
+
+
+def _batch_size(text: str) -> int:
+    if not text.isdecimal() or not 1 <= int(text) <= _MAX_BATCH:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of samples from 1 to {_MAX_BATCH}, got {text!r}"
+        )
+    return int(text)
+
+
 def _run_compare(args: argparse.Namespace) -> int:
     from . import compare
 
@@ -163,6 +184,7 @@ def _run_compare(args: argparse.Namespace) -> int:
             args.seed,
             loss=args.loss,
             activation=args.activation,
+            batch=args.batch,
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
@@ -184,20 +206,7 @@ def _add_draw(commands) -> None:
         "exp, log, tanh, sigmoid, relu and the losses mse, quadratic, bce, "
         "bce_with_logits, cross_entropy (with [lists] as their arguments).",
     )
-    draw.add_argument(
-        "expr",
-        metavar="EXPR",
-        help='e.g. "tanh(w*x + b)"; one that starts with - goes last, after --',
-    )
-    draw.add_argument(
-        "--set",
-        dest="assignments",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="NAME=NUMBER",
-        help="the value of each name in EXPR: --set w=-3 x=2 (or --set w=-3 --set x=2)",
-    )
+    _add_expression_arguments(draw, '"tanh(w*x + b)"', "w=-3", "x=2")
     draw.add_argument(
         "-o",
         "--output",
@@ -232,19 +241,9 @@ def _add_draw(commands) -> None:
 
 
 def _run_draw(args: argparse.Namespace) -> int:
-    from .expression import ExpressionError, MissingValueError, parse_expression
     from .graph import MAX_NODES, GraphTooLargeError, GraphvizNotFoundError, render
 
-    values = _parse_assignments(args.assignments)
-    try:
-        root, leaves = parse_expression(args.expr, values)
-    except MissingValueError as error:
-        raise UsageError(f"{error}; give it with --set {error.name}=NUMBER") from None
-    except ExpressionError as error:
-        raise UsageError(str(error)) from None
-    unused = sorted(set(values) - set(leaves))
-    if unused:
-        raise UsageError(f"--set {unused[0]}: there is no {unused[0]!r} in the expression")
+    root, leaves = _parse_expression(args)
     root.backward()
     # the gradients need no Graphviz: print them before a rendering that may fail
     # + 0.0 turns -0.0 into 0.0, as the drawing does: "-0" only puzzles a reader
@@ -276,6 +275,92 @@ def _run_draw(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
     print(f"wrote {path}")
     return 0
+
+
+# --- explain -------------------------------------------------------------------
+
+
+def _add_explain(commands) -> None:
+    explain = commands.add_parser(
+        "explain",
+        help="print backward() one edge at a time and write a page that steps through it",
+        description="Parse EXPR safely (never eval), build its graph of Values and print "
+        "the ledger of its backward pass: for every edge, the local derivative times the "
+        "upstream gradient added into the parent's grad, in backward()'s order. -o writes "
+        "a page that steps through the graph (.html, works offline), an animation (.gif) "
+        "or the ledger (.txt).",
+    )
+    _add_expression_arguments(explain, '"bce(sigmoid(w*x + b), 1)"', "w=-0.8", "x=1.5")
+    explain.add_argument(
+        "-o", "--output", metavar="FILE", help="FILE.html, FILE.gif or FILE.txt (default: none)"
+    )
+    explain.set_defaults(run=_run_explain)
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    from .graph import GraphTooLargeError, GraphvizNotFoundError
+    from .steps import SAVE_FORMATS, backward_steps
+
+    if args.output is not None and Path(args.output).suffix.lower() not in SAVE_FORMATS:
+        raise UsageError(f"-o {args.output}: use FILE.html, FILE.gif or FILE.txt")
+    root, _ = _parse_expression(args)
+    if root._prev:  # a name for the whole of EXPR, short enough to repeat on every line
+        root.label = "out"
+        print(f"out = {args.expr}")
+    steps = backward_steps(root)
+    print(steps.text())
+    if args.output is None:
+        return 0
+    sys.stdout.flush()  # the ledger before an error, when stdout and stderr share a terminal
+    try:
+        path = steps.save(args.output)
+    except GraphTooLargeError as error:
+        raise UsageError(
+            f"{error.size} Values, more than a drawing of the steps can show readably; "
+            "write the ledger with -o FILE.txt instead"
+        ) from None
+    except (ValueError, GraphvizNotFoundError) as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+    print(f"wrote {path}")
+    return 0
+
+
+def _add_expression_arguments(command, example: str, *settings: str) -> None:
+    """EXPR and --set, which draw and explain read alike."""
+    command.add_argument(
+        "expr",
+        metavar="EXPR",
+        help=f"e.g. {example}; one that starts with - goes last, after --",
+    )
+    one, two = settings
+    command.add_argument(
+        "--set",
+        dest="assignments",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=NUMBER",
+        help=f"the value of each name in EXPR: --set {one} {two} (or --set {one} --set {two})",
+    )
+
+
+def _parse_expression(args: argparse.Namespace):
+    """EXPR and its --set values as a graph: (root, {name: leaf}); mistakes are UsageErrors."""
+    from .expression import ExpressionError, MissingValueError, parse_expression
+
+    values = _parse_assignments(args.assignments)
+    try:
+        root, leaves = parse_expression(args.expr, values)
+    except MissingValueError as error:
+        raise UsageError(f"{error}; give it with --set {error.name}=NUMBER") from None
+    except ExpressionError as error:
+        raise UsageError(str(error)) from None
+    unused = sorted(set(values) - set(leaves))
+    if unused:
+        raise UsageError(f"--set {unused[0]}: there is no {unused[0]!r} in the expression")
+    return root, leaves
 
 
 def _parse_assignments(assignments: Sequence[str]) -> dict[str, float]:

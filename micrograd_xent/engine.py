@@ -67,9 +67,11 @@ class Value:
     """
 
     # __dict__ takes what code written for micrograd sets on a node (an
-    # optimiser's p.m, a drawing's _vis_color, a closure in _backward); it
-    # costs one pointer until something is set.
-    __slots__ = ("data", "grad", "label", "_prev", "_local", "_op", "_const", "__dict__")
+    # optimiser's p.m, a drawing's _vis_color, a closure in _backward) and the
+    # label, which most nodes of a large graph never get: a slot for it would
+    # move every node up a 16-byte size class, the dict costs only the labelled.
+    __slots__ = ("data", "grad", "_prev", "_local", "_op", "_const", "__dict__")
+    label = ""
 
     def __init__(
         self,
@@ -95,7 +97,8 @@ class Value:
                 f"Value(): the {type(data).__name__} given is larger than the largest float"
             ) from None
         self.grad = 0.0
-        self.label = label or ""
+        if label:
+            self.label = label
         self._prev: tuple[Value, ...] = tuple(_children)
         # micrograd's constructor: the gradient rule is a closure set later
         self._local: Optional[tuple[float, ...]] = None if self._prev else ()
@@ -310,8 +313,9 @@ class Value:
         """Σ wᵢxᵢ as one node, with ∂/∂wᵢ = xᵢ and ∂/∂xᵢ = wᵢ: a neuron's weighted
         sum costs one node instead of n products and a sum.
 
-        Its ``_const`` holds, for each parent, the plain number it was multiplied
-        by, or None where it was multiplied by a Value: the parent beside it.
+        Its parents are the Value·Value products first, as pairs (w₁, x₁, w₂,
+        x₂, …), then the Values multiplied by a plain number; ``_const`` counts
+        the parents in pairs, so each knows whose value its slope is.
 
         >>> w, x = [Value(2.0), Value(-1.0)], [3.0, Value(4.0)]
         >>> z = Value.dot(w, x); z.backward()
@@ -321,21 +325,26 @@ class Value:
         weights, inputs = list(weights), list(inputs)
         if len(weights) != len(inputs):
             raise ValueError(f"Value.dot: {len(weights)} weights but {len(inputs)} inputs")
-        parents, local, partners, data = [], [], [], 0.0
+        paired, paired_local, single, single_local, data = [], [], [], [], 0.0
         for w, x in zip(weights, inputs):
-            w_is_value, x_is_value = isinstance(w, Value), isinstance(x, Value)
-            w_data = w.data if w_is_value else _number("Value.dot", w)
-            x_data = x.data if x_is_value else _number("Value.dot", x)
-            data += w_data * x_data
-            if w_is_value:
-                parents.append(w)
-                local.append(x_data)
-                partners.append(None if x_is_value else x_data)
-            if x_is_value:
-                parents.append(x)
-                local.append(w_data)
-                partners.append(None if w_is_value else w_data)
-        return _result(data, tuple(parents), tuple(local), DOT, tuple(partners))
+            if isinstance(w, Value):
+                if isinstance(x, Value):
+                    paired += (w, x)
+                    paired_local += (x.data, w.data)
+                    data += w.data * x.data
+                else:
+                    x = _number("Value.dot", x)
+                    single.append(w)
+                    single_local.append(x)
+                    data += w.data * x
+            elif isinstance(x, Value):
+                w = _number("Value.dot", w)
+                single.append(x)
+                single_local.append(w)
+                data += w * x.data
+            else:
+                data += _number("Value.dot", w) * _number("Value.dot", x)
+        return _result(data, (*paired, *single), (*paired_local, *single_local), DOT, len(paired))
 
     # --- reverse mode ---------------------------------------------------------
 
@@ -347,14 +356,11 @@ class Value:
         calls: an interrupted pass, or a grad set by hand, changes nothing here.
         """
         if self._local == ():  # a leaf root: its own gradient is 1
-            self.grad = (self.grad or 0.0) + 1.0
+            self.grad = (0.0 if self.grad is None else self.grad) + 1.0
             return
         order = self._topological_order()
         for node in order:
             node.grad = 0.0
-            for parent in node._prev:
-                if parent.grad is None:  # a leaf whose grad was cleared by hand
-                    parent.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
             local = node._local
@@ -364,7 +370,10 @@ class Value:
             grad = node.grad
             i = 0  # a plain counter: zip() or enumerate() here take 1.5–2× as long
             for parent in node._prev:
-                parent.grad += local[i] * grad
+                try:
+                    parent.grad += local[i] * grad
+                except TypeError:  # a leaf's grad set to None, as PyTorch's zero_grad does
+                    parent.grad = _cleared(parent) + local[i] * grad
                 i += 1
 
     def _backward(self) -> None:
@@ -387,22 +396,23 @@ class Value:
         A depth-first search on an explicit stack (a stack of iterators made the
         cyclic collector rescan deep graphs): a node goes back on the stack under
         a ``None`` marker, and when the marker comes up again all of its parents
-        are in ``order``. Visited nodes are kept by id() in a set local to this
-        call, so nothing stays behind when a pass is interrupted.
+        are in ``order``. Visited nodes are kept in a set local to this call
+        (a Value hashes by identity), so nothing stays behind when a pass is
+        interrupted.
         """
         order: list[Value] = []
-        seen: set[int] = set()
+        seen: set[Value] = set()
         stack: list[Optional[Value]] = [self] if self._prev else []
         while stack:
             node = stack.pop()
             if node is None:
                 order.append(stack.pop())
-            elif id(node) not in seen:
-                seen.add(id(node))
+            elif node not in seen:
+                seen.add(node)
                 stack.append(node)
                 stack.append(None)
                 for parent in node._prev:
-                    if parent._prev and id(parent) not in seen:
+                    if parent._prev and parent not in seen:
                         stack.append(parent)
         return order
 
@@ -412,7 +422,6 @@ def _result(data: float, prev: tuple, local: Optional[tuple], op: str, const=Non
     out = _new_value(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._prev = prev
     out._local = local
     out._op = op
@@ -421,6 +430,13 @@ def _result(data: float, prev: tuple, local: Optional[tuple], op: str, const=Non
 
 
 _new_value = object.__new__
+
+
+def _cleared(leaf: Value) -> float:
+    """0.0 for a grad set to None; any other grad that is not a number is an error."""
+    if leaf.grad is None:
+        return 0.0
+    raise TypeError(f"backward: the grad of {_name(leaf)} is {leaf.grad!r}, not a number")
 
 
 def _power(base: float, p: float) -> float:
@@ -453,17 +469,10 @@ def _name(node: Value) -> str:
 # They are the rules whose floats each op stores (a test checks that every op's
 # two forms agree at random points); a float here is a constant slope.
 def _dot_slopes(n: Value) -> list:
-    """∂(Σ wᵢxᵢ)/∂wᵢ = xᵢ: the plain number, or the Value beside it in its pair."""
-    parents, partners, slopes = n._prev, n._const, []
-    i = 0
-    while i < len(parents):
-        if partners[i] is not None:
-            slopes.append(partners[i])
-            i += 1
-        else:  # a Value·Value product: each is the other's slope
-            slopes += [parents[i + 1], parents[i]]
-            i += 2
-    return slopes
+    """∂(Σ wᵢxᵢ)/∂wᵢ = xᵢ: in a Value·Value pair the other Value, else the number."""
+    parents, paired = n._prev, n._const
+    partners = [parents[i + 1 if i % 2 == 0 else i - 1] for i in range(paired)]
+    return partners + list(n._local[paired:])
 
 
 SLOPES_AS_VALUES: dict[str, Callable[[Value], Sequence[Operand]]] = {
@@ -489,8 +498,10 @@ SLOPES_AS_VALUES: dict[str, Callable[[Value], Sequence[Operand]]] = {
 
 def _power_slopes(n: Value, x: Value, exponent: Optional[Value] = None) -> tuple:
     """∂xᵖ/∂x = p·xᵖ⁻¹ and, for a Value exponent, ∂xᵖ/∂p = xᵖ·ln x."""
+    p = n._const if exponent is None else exponent.data
+    if x.data == 0.0 and p < 1.0:  # the slope is 0 (p = 0) or inf: no graph goes on from it
+        return n._local
     if exponent is None:
-        p = n._const
         return (0.0 if p == 0.0 else p if p == 1.0 else p * x ** (p - 1.0),)
     d_p = n * x.log() if x.data > 0.0 else 0.0
     return (exponent * x ** (exponent - 1.0), d_p)
@@ -515,16 +526,15 @@ def grad(output: Value, inputs, create_graph: bool = False) -> list[Value]:
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
-    grads: dict[int, Operand] = {id(output): 1.0}
+    grads: dict[Value, Operand] = {output: 1.0}
     for node in reversed(output._topological_order()):
-        upstream = grads.get(id(node))
+        upstream = grads.get(node)
         if upstream is None:
             continue
         for parent, slope in zip(node._prev, _slopes(node, create_graph)):
             term = upstream if type(slope) is float and slope == 1.0 else slope * upstream
-            key = id(parent)
-            grads[key] = grads[key] + term if key in grads else term
-    results = [grads.get(id(x), 0.0) for x in inputs]
+            grads[parent] = grads[parent] + term if parent in grads else term
+    results = [grads.get(x, 0.0) for x in inputs]
     return [r if isinstance(r, Value) else Value(r) for r in results]
 
 

@@ -2,7 +2,7 @@
 
 Every gradient here comes from ``backward()`` on a loss from ``losses`` (the one
 exception, on purpose, is the tutorial's hand-applied MSE delta in
-``only_printed``). The results are plain numbers, for plots or for reading.
+``printed_or_trained``). The results are plain numbers, for plots or for reading.
 
 >>> runs = learning_slowdown(epochs=2)
 >>> [(r.cost, r.start, round(r.outputs[0], 2)) for r in runs][:2]
@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 from . import losses
-from .engine import Value
+from .engine import Value, hessian
 from .nn import MLP, SGD
 
 
 # --- Nielsen's learning slowdown ----------------------------------------------
 
-NIELSEN_STARTS = ((0.6, 0.9), (2.0, 2.0))
+# (w, b): σ(1.5) ≈ 0.82, a start that learns fast under either cost; σ(4) ≈ 0.98, saturated
+SATURATED_START = (2.0, 2.0)
+NIELSEN_STARTS = ((0.6, 0.9), SATURATED_START)
 
 
 @dataclass
@@ -75,6 +77,15 @@ def _train_neuron(
     return run
 
 
+def find_run(runs: Sequence[NeuronRun], cost: str, start: tuple[float, float]) -> NeuronRun:
+    """The run of ``learning_slowdown`` with this cost and start.
+
+    >>> find_run(learning_slowdown(epochs=0), "bce", SATURATED_START).cost
+    'bce'
+    """
+    return next(run for run in runs if run.cost == cost and run.start == start)
+
+
 def first_epoch_below(values: Sequence[float], threshold: float) -> Optional[int]:
     """The first index whose value is below ``threshold``, or None if none is.
 
@@ -84,11 +95,11 @@ def first_epoch_below(values: Sequence[float], threshold: float) -> Optional[int
     return next((i for i, v in enumerate(values) if v < threshold), None)
 
 
-# --- "the loss is only printed" -------------------------------------------------
+# --- the loss that is printed vs the loss that is trained ----------------------
 
 
 @dataclass
-class PrintedRun:
+class TrainingRun:
     """A training run: how its gradient was made, the loss it printed, and the
     mse, bce and parameters after each epoch (index i is after i updates)."""
 
@@ -102,28 +113,52 @@ class PrintedRun:
         return self.losses[self.printed]
 
 
-def only_printed(
+@dataclass
+class PrintedOrTrained:
+    """The same network trained three ways; ``runs`` lists them in this order."""
+
+    mse_gradient: TrainingRun  # autograd's gradient of mse; mse printed
+    bce_gradient: TrainingRun  # autograd's gradient of bce; bce printed
+    mse_delta_bce_printed: TrainingRun  # the tutorial's MSE delta by hand; bce printed
+
+    @property
+    def runs(self) -> tuple[TrainingRun, TrainingRun, TrainingRun]:
+        return self.mse_gradient, self.bce_gradient, self.mse_delta_bce_printed
+
+
+def max_weight_difference(a: TrainingRun, b: TrainingRun) -> float:
+    """The largest |difference| between two runs' parameters, over every epoch.
+
+    >>> runs = printed_or_trained(epochs=2).runs
+    >>> max_weight_difference(runs[0], runs[0])
+    0.0
+    """
+    return max(abs(x - y) for at_a, at_b in zip(a.weights, b.weights) for x, y in zip(at_a, at_b))
+
+
+def printed_or_trained(
     epochs: int = 150, eta: float = 2.0, hidden: int = 3, points: int = 24, seed: int = 1
-) -> list[PrintedRun]:
+) -> PrintedOrTrained:
     """The same sigmoid network trained three ways, to show where the loss acts.
 
-    1. the gradient of ``losses.mse`` by autograd, mse printed;
-    2. the gradient of ``losses.bce`` by autograd, bce printed;
-    3. the tutorial's way: the output delta (2/n)(a − y)·a(1 − a) — the MSE
-       delta, (expected − output)·transfer_derivative(output) up to sign and
-       the 2/n of the mean — applied by hand, while bce is only printed.
+    1. ``mse_gradient``: the gradient of ``losses.mse`` by autograd, mse printed;
+    2. ``bce_gradient``: the gradient of ``losses.bce`` by autograd, bce printed;
+    3. ``mse_delta_bce_printed``: the tutorial's way, the output delta
+       (2/n)(a − y)·a(1 − a) — the MSE delta, (expected − output)·
+       transfer_derivative(output) up to sign and the 2/n of the mean —
+       applied by hand, while bce is only printed.
     Runs 1 and 3 follow the same weights epoch by epoch; run 2 does not.
     """
     xs, ys = two_moons(points, noise=0.1, seed=seed)
-    ways = [
-        ("gradient of mse", "mse", _autograd_step("mse")),
-        ("gradient of bce", "bce", _autograd_step("bce")),
-        ("MSE delta by hand, bce printed", "bce", _tutorial_step),
-    ]
-    return [
-        _train_printed(name, printed, step, xs, ys, epochs, eta, hidden, seed)
-        for name, printed, step in ways
-    ]
+
+    def train(name: str, printed: str, step: Step) -> TrainingRun:
+        return _train(name, printed, step, xs, ys, epochs, eta, hidden, seed)
+
+    return PrintedOrTrained(
+        train("gradient of mse", "mse", _autograd_step("mse")),
+        train("gradient of bce", "bce", _autograd_step("bce")),
+        train("MSE delta by hand, bce printed", "bce", _tutorial_step),
+    )
 
 
 Step = Callable[[list[Value], list[Value], list[float]], None]
@@ -144,7 +179,7 @@ def _tutorial_step(z: list[Value], a: list[Value], y: list[float]) -> None:
     Value.sum(d * zi for d, zi in zip(deltas, z)).backward()
 
 
-def _train_printed(
+def _train(
     name: str,
     printed: str,
     step: Step,
@@ -154,11 +189,11 @@ def _train_printed(
     eta: float,
     hidden: int,
     seed: int,
-) -> PrintedRun:
+) -> TrainingRun:
     # linear output layer + sigmoid here, so the tutorial step can reach z
     model = MLP(2, [hidden, 1], activation="sigmoid", output_activation="linear", seed=seed)
     sgd = SGD(model.parameters(), lr=eta)
-    run = PrintedRun(name, printed, {"mse": [], "bce": []}, [])
+    run = TrainingRun(name, printed, {"mse": [], "bce": []}, [])
     for _ in range(epochs + 1):
         z = [model(x) for x in xs]
         a = [zi.sigmoid() for zi in z]
@@ -292,3 +327,150 @@ def decision_grid(
     gx = [x_range[0] + (x_range[1] - x_range[0]) * j / (steps - 1) for j in range(steps)]
     gy = [y_range[0] + (y_range[1] - y_range[0]) * i / (steps - 1) for i in range(steps)]
     return gx, gy, [[model([x, y]).data for x in gx] for y in gy]
+
+
+# --- second derivatives: the curvature of each loss and Newton's step -----------
+
+CURVATURE_PAIRS = (("quadratic", "sigmoid"), ("bce", "sigmoid"), ("mse", "linear"))
+
+
+def curvature_in_z(loss: str, activation: str, z: float, y: float) -> float:
+    """∂²C/∂z² for one output a = activation(z) and target y, from ``hessian``.
+
+    For the quadratic cost after a sigmoid it is σ'(z)² + (a − y)σ''(z),
+    negative where the neuron is saturated and wrong; for bce after a sigmoid
+    a(1 − a); for mse after a linear output 2.
+
+    >>> round(curvature_in_z("quadratic", "sigmoid", 4.0, 0.0), 4)
+    -0.0164
+    >>> curvature_in_z("mse", "linear", 4.0, 0.0)
+    2.0
+    """
+    zv = Value(z, label="z")
+    a = zv if activation == "linear" else getattr(zv, activation)()
+    return hessian(losses.LOSSES[loss](a, y), [zv])[0][0]
+
+
+def neuron_hessian(cost: str, w: float, b: float, data=LANDSCAPE_DATA) -> list[list[float]]:
+    """The 2 × 2 Hessian in (w, b) of the cost of σ(w·x + b) on ``data``.
+
+    >>> neuron_hessian("mse", 0.0, 0.0, ([1.0], [1.0]))  # 2σ'² − 2(1 − a)σ'' at a = ½
+    [[0.125, 0.125], [0.125, 0.125]]
+    """
+    wv, bv = Value(w, label="w"), Value(b, label="b")
+    xs, ys = data
+    return hessian(losses.LOSSES[cost]([(wv * x + bv).sigmoid() for x in xs], ys), [wv, bv])
+
+
+def eigenvalues(h: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """The eigenvalues of a symmetric 2 × 2 matrix [[a, b], [b, d]], smaller first:
+    (a + d)/2 ∓ √(((a − d)/2)² + b²).
+
+    >>> eigenvalues([[2.0, 1.0], [1.0, 2.0]])
+    (1.0, 3.0)
+    """
+    (a, b), (_, d) = h
+    mean, radius = (a + d) / 2, math.hypot((a - d) / 2, b)
+    return mean - radius, mean + radius
+
+
+def smallest_curvature(
+    landscape: Landscape, cost: str = "quadratic", data=LANDSCAPE_DATA
+) -> list[list[float]]:
+    """The smaller eigenvalue of the cost's Hessian in (w, b) at each point of
+    the landscape's grid, rows b and columns w like ``landscape.costs``. Where
+    it is negative the cost curves downward along some direction: not convex."""
+    return [
+        [eigenvalues(neuron_hessian(cost, w, b, data))[0] for w in landscape.w] for b in landscape.b
+    ]
+
+
+NEWTON_METHODS = ("gradient descent", "Newton", "saddle-free Newton")
+
+
+@dataclass
+class CurvatureRun:
+    """One neuron trained by ``method`` on ``cost``; index i is after i steps.
+    ``eigenvalues[i]`` are those of the cost's Hessian in (w, b) there."""
+
+    cost: str
+    method: str
+    outputs: list[float]
+    costs: list[float]
+    eigenvalues: list[tuple[float, float]]
+
+
+def newton_step(
+    h: Sequence[Sequence[float]], g: Sequence[float], saddle_free: bool = False
+) -> tuple[float, float]:
+    """The step (Δw, Δb) that solves H·Δ = −g, direction by direction.
+
+    In the eigenvectors v of H it is −(v·g)/λ·v for each eigenvalue λ. A zero
+    eigenvalue is a direction the cost does not curve along: no step along it
+    (the pseudo-inverse's step: the shortest of those that come closest). A
+    negative one makes Newton climb toward a maximum along v; ``saddle_free``
+    divides by |λ| instead, which always steps downhill.
+
+    >>> newton_step([[2.0, 0.0], [0.0, 4.0]], [2.0, 2.0])  # a bowl: straight to its bottom
+    (-1.0, -0.5)
+
+    With H singular the step goes along (1, 1) only, the one direction H sees:
+    >>> [round(s, 12) for s in newton_step([[1.0, 1.0], [1.0, 1.0]], [3.0, 3.0])]
+    [-1.5, -1.5]
+    """
+    (a, b), (_, d) = h
+    low, high = eigenvalues(h)
+    if low == high:  # H = λ·I: every direction is an eigenvector
+        divisor = abs(low) if saddle_free else low
+        return (0.0, 0.0) if low == 0.0 else (-g[0] / divisor, -g[1] / divisor)
+    step = [0.0, 0.0]
+    for lam in (low, high):
+        if abs(lam) <= 1e-12 * max(abs(low), abs(high)):
+            continue
+        # (b, λ − a) and (λ − d, b) both solve (H − λ)v = 0; the longer is the
+        # one computed without cancellation
+        v = max([(b, lam - a), (lam - d, b)], key=lambda u: math.hypot(*u))
+        length = math.hypot(*v)
+        v = (v[0] / length, v[1] / length)
+        along = -(v[0] * g[0] + v[1] * g[1]) / (abs(lam) if saddle_free else lam)
+        step = [step[0] + along * v[0], step[1] + along * v[1]]
+    return step[0], step[1]
+
+
+def newton_vs_gradient_descent(
+    costs: Sequence[str] = ("quadratic", "bce"),
+    start: tuple[float, float] = SATURATED_START,
+    x: float = 1.0,
+    y: float = 0.0,
+    gd_steps: int = 300,
+    newton_steps: int = 20,
+    eta: float = 0.15,
+) -> list[CurvatureRun]:
+    """Nielsen's saturated neuron trained three ways on each cost, using ``hessian``.
+
+    Gradient descent (step −η·g), Newton's step (H·Δ = −g) and the saddle-free
+    Newton step (|H|·Δ = −g). With one input the cost depends on w and b only
+    through z = w·x + b, so H is singular everywhere and each Newton step is
+    the pseudo-inverse's: Newton's step in z, spread over w and b. One run per
+    cost and method, in the order of ``costs`` and ``NEWTON_METHODS``.
+    """
+    data = ([x], [y])
+    runs = []
+    for cost in costs:
+        for method in NEWTON_METHODS:
+            steps = gd_steps if method == "gradient descent" else newton_steps
+            run = CurvatureRun(cost, method, [], [], [])
+            w, b = start
+            for _ in range(steps + 1):  # step 0 is the start, before any update
+                c, dw, db = neuron_cost(cost, w, b, data)
+                h = neuron_hessian(cost, w, b, data)
+                run.outputs.append(Value(w * x + b).sigmoid().data)
+                run.costs.append(c)
+                run.eigenvalues.append(eigenvalues(h))
+                if method == "gradient descent":
+                    step = (-eta * dw, -eta * db)
+                else:
+                    step = newton_step(h, (dw, db), saddle_free=method != "Newton")
+                w, b = w + step[0], b + step[1]
+            runs.append(run)
+    return runs

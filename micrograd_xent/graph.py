@@ -73,7 +73,11 @@ def _needs_dot():
 
 class ValueGraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` whose rendering (also inline in Jupyter, which
-    pipes to SVG) explains a missing ``dot`` in one message."""
+    pipes to SVG) explains a missing ``dot`` in one message.
+
+    ``node_names`` maps each Value drawn to its node's name in the DOT source
+    (the ``<title>`` of its group in the SVG).
+    """
 
     def pipe(self, *args, **kwargs):
         with _needs_dot():
@@ -127,6 +131,7 @@ def draw_dot(
     dot.attr("node", fontname=_FONT, fontsize="12")
     dot.attr("edge", fontname=_FONT, fontsize="10", color="#555555")
     names = {node: f"v{i}" for i, node in enumerate(shown)}
+    dot.node_names = names  # for a caller that marks Values in the drawing (steps.py)
     for node in shown:
         name = names[node]
         dot.node(name, _record(node, node is root, deltas.get(node)), shape="plaintext")

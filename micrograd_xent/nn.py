@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from numbers import Real
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from .engine import Value
 
@@ -29,6 +29,36 @@ _REPR_NAMES = {
 }  # micrograd's
 
 Inputs = Sequence[Union[Value, int, float]]
+
+
+def activation_function(name: str) -> Callable[[Value], Value]:
+    """The ``Value`` method an activation's name stands for ("linear": z itself).
+
+    Softmax is no elementwise function of one z: ``losses.softmax`` takes them all.
+
+    >>> activation_function("tanh")(Value(0.0)).data, activation_function("linear")(Value(2.0)).data
+    (0.0, 2.0)
+    """
+    if name == "linear":
+        return _identity
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return getattr(Value, name)
+
+
+def weighted_input(weights: Inputs, bias: Union[Value, float], inputs: Inputs) -> Value:
+    """z = Σ wᵢxᵢ + b, the one forward step every neuron of a fully connected layer takes.
+
+    Σ wᵢxᵢ is one "dot" node: a neuron is 3 nodes (dot, + b, activation), not 2n + 2.
+
+    >>> weighted_input([Value(2.0), Value(-1.0)], Value(0.5), [3.0, 4.0]).data
+    2.5
+    """
+    return Value.dot(weights, inputs) + bias
+
+
+def _identity(z: Value) -> Value:
+    return z
 
 
 class Module:
@@ -73,9 +103,7 @@ class Neuron(Module):
             x = [x]
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        # Σ wᵢxᵢ is one "dot" node: a neuron is 3 nodes (dot, + b, activation), not 2n + 2
-        z = Value.dot(self.w, x) + self.b
-        return z if self.activation == "linear" else getattr(z, self.activation)()
+        return activation_function(self.activation)(weighted_input(self.w, self.b, x))
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]
@@ -184,8 +212,5 @@ def _activation_name(activation: Optional[str], nonlin: Union[bool, str]) -> str
         activation = nonlin  # Neuron(3, "tanh"): a name where micrograd's flag goes
     if activation is None:
         return "relu" if nonlin else "linear"
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}"
-        )
+    activation_function(activation)  # an unknown name fails here, at construction
     return activation

@@ -17,6 +17,7 @@ def without_sigma_prime(z, y):
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIR_COUNT = len(deltas.OUTPUT_DELTAS)
+SOFTMAX_PAIRS = [f"{loss} + {act}" for loss, act in deltas.OUTPUT_DELTAS if act == "softmax"]
 
 
 def run(capsys, *argv):
@@ -38,17 +39,18 @@ def test_no_options_prints_every_pair_then_a_summary_and_exits_0(capsys):
 def test_one_output_compares_every_other_pair_and_notes_the_skipped_softmax(capsys):
     status, out, err = run(capsys, "--layers", "2,3,1")
     assert status == 0
-    assert out.splitlines()[-1].startswith(f"ok: {PAIR_COUNT - 1} pairs")
-    assert "cross_entropy + softmax output" not in out
-    assert err == (
-        "micrograd-xent: note: skipped cross_entropy + softmax: "
-        "a softmax output needs at least 2 neurons, got 1\n"
+    assert out.splitlines()[-1].startswith(f"ok: {PAIR_COUNT - len(SOFTMAX_PAIRS)} pairs")
+    assert "softmax output" not in out
+    assert err == "".join(
+        f"micrograd-xent: note: skipped {pair}: a softmax output needs at least 2 neurons, got 1\n"
+        for pair in SOFTMAX_PAIRS
     )
 
 
 def test_one_output_with_json_is_still_one_document_on_stdout(capsys):
     status, out, err = run(capsys, "--layers", "2,1", "--format", "json")
-    assert status == 0 and len(json.loads(out)["comparisons"]) == PAIR_COUNT - 1
+    comparisons = json.loads(out)["comparisons"]
+    assert status == 0 and len(comparisons) == PAIR_COUNT - len(SOFTMAX_PAIRS)
     assert "skipped cross_entropy + softmax" in err
 
 
@@ -70,7 +72,8 @@ def test_json_is_one_parseable_document(capsys):
 def test_markdown_has_a_pipe_table_per_pair(capsys):
     status, out, _ = run(capsys, "--format", "markdown", "--hidden-activation", "tanh")
     assert status == 0
-    assert out.count("| layer | neuron | parameter |") == PAIR_COUNT
+    assert out.count("| layer | neuron | param |") == PAIR_COUNT
+    assert out.count("| i | j | autograd |") == PAIR_COUNT
 
 
 def test_a_wrong_hand_formula_exits_1_and_shows_the_row(monkeypatch, capsys):
@@ -89,7 +92,12 @@ def test_a_wrong_hand_formula_exits_1_and_shows_the_row(monkeypatch, capsys):
         (["--layers", "3"], "--layers"),
         (["--layers", "2,0,1"], "--layers"),
         (["--layers", "784,30,10"], "parameters"),
-        (["--loss", "hinge"], "'hinge'"),
+        (["--loss", "hinge_loss"], "'hinge_loss'"),
+        (["--loss", "hinge", "--activation", "sigmoid"], "supported pairs"),
+        (["--batch", "0"], "--batch"),
+        (["--batch", "x"], "--batch"),
+        (["--batch", "65"], "--batch"),
+        (["--batch", "-2"], "--batch"),
         (["--loss", "bce", "--activation", "tanh"], "supported pairs"),
         (["--activation", "relu"], "'relu'"),
         (["--hidden-activation", "softmax"], "'softmax'"),
@@ -104,6 +112,23 @@ def test_bad_arguments_exit_2_with_one_line_on_stderr(capsys, argv, words):
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("micrograd-xent: error: ")
     assert words in err
+
+
+def test_a_batch_of_four_compares_every_pair_and_exits_0(capsys):
+    status, out, err = run(capsys, "--batch", "4")
+    lines = out.splitlines()
+    assert status == 0 and err == ""
+    assert len([line for line in lines if line.endswith("seed 0, batch of 4")]) == PAIR_COUNT
+    assert lines[-1].startswith(f"ok: {PAIR_COUNT} pairs")
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_a_batch_in_json_is_one_document_with_a_delta_per_sample(capsys):
+    status, out, _ = run(capsys, "--batch", "3", "--loss", "hinge", "--format", "json")
+    [comparison] = json.loads(out)["comparisons"]
+    assert status == 0 and comparison["batch"] == 3 and comparison["ok"] is True
+    samples = {row["sample"] for row in comparison["rows"] if row["parameter"] == "δ"}
+    assert samples == {0, 1, 2}
 
 
 def test_python_dash_m_runs_compare():

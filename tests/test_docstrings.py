@@ -12,9 +12,10 @@ import micrograd_xent
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = [
-    importlib.import_module(f"micrograd_xent.{info.name}")
-    for info in pkgutil.iter_modules(micrograd_xent.__path__)
-    if info.name not in ("__main__", "cli")  # cli has no examples; __main__ runs the command
+    importlib.import_module(info.name)
+    for info in pkgutil.walk_packages(micrograd_xent.__path__, "micrograd_xent.")
+    # cli has no examples; __main__ runs the command
+    if info.name not in ("micrograd_xent.__main__", "micrograd_xent.cli")
 ]
 
 

@@ -15,6 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd_xent import Value
+from either_way import dot, total
 from oracles import numeric_grad
 
 
@@ -30,18 +31,6 @@ log = _math_or_method(math.log, "log")
 tanh = _math_or_method(math.tanh, "tanh")
 sigmoid = _math_or_method(lambda x: 1.0 / (1.0 + math.exp(-x)), "sigmoid")
 relu = _math_or_method(lambda x: max(x, 0.0), "relu")
-
-
-def total(terms):
-    """Value.sum for Values; the built-in sum for floats and tensors."""
-    return Value.sum(terms) if any(isinstance(t, Value) for t in terms) else sum(terms)
-
-
-def dot(weights, inputs):
-    """Value.dot for Values; a plain sum of products for floats and tensors."""
-    if any(isinstance(t, Value) for t in weights + inputs):
-        return Value.dot(weights, inputs)
-    return sum(w * x for w, x in zip(weights, inputs))
 
 
 def engine_result(f, point):

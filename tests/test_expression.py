@@ -137,7 +137,7 @@ def test_unsupported_syntax_is_refused_with_the_problem_and_position(text, messa
         ("exp(1000)", "exp: overflow"),
         ("(-8) ** (1/3)", "not a finite real number"),
         ("1e308 * 10", "not a finite real number"),
-        ("bce(x, 1)", r"bce: a probability must lie in \[0, 1\]"),
+        ("bce(x, 1)", r"bce: probabilities\[0\] must lie in \[0, 1\]"),
         ("cross_entropy([x, x], 5)", "out of range"),
         ("mse([x, x], [1])", "2 predictions but 1 targets"),
     ],

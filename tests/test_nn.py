@@ -12,7 +12,7 @@ import pytest
 
 from micrograd_xent import Value
 from micrograd_xent.losses import mse
-from micrograd_xent.nn import MLP, SGD, Layer, Neuron
+from micrograd_xent.nn import MLP, SGD, Layer, Neuron, activation_function, weighted_input
 
 FORMULAS = {
     "relu": lambda z: max(z, 0.0),
@@ -254,3 +254,35 @@ def test_an_unknown_name_in_the_nonlin_place_is_a_value_error():
 def test_a_one_input_network_takes_a_bare_number():
     model = MLP(1, [3, 1], seed=0)
     assert model(0.5).data == model([0.5]).data
+
+
+# --- the shared forward step: weighted_input and activation_function -----------------------------
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+@pytest.mark.parametrize("z", [-2.5, 0.0, 0.8])
+def test_activation_function_maps_each_name_to_its_formula(name, z):
+    x = Value(z)
+    out = activation_function(name)(x)
+    assert out.data == pytest.approx(FORMULAS[name](z), rel=1e-15)
+    assert out is x if name == "linear" else out._prev == (x,)
+
+
+@pytest.mark.parametrize("name", ["softmax", "gelu", "Tanh"])
+def test_activation_function_refuses_a_name_that_is_no_elementwise_activation(name):
+    with pytest.raises(ValueError, match=f"unknown activation '{name}'; choose one of relu"):
+        activation_function(name)
+
+
+def test_weighted_input_is_the_dot_product_plus_the_bias_in_two_nodes():
+    w, b = [Value(0.5), Value(-2.0)], Value(0.25)
+    z = weighted_input(w, b, [3.0, Value(1.5)])
+    assert z.data == 0.5 * 3.0 - 2.0 * 1.5 + 0.25
+    assert z._op == "+" and z._prev[0]._op == "dot"
+
+
+def test_a_neuron_is_three_nodes_dot_plus_bias_and_activation():
+    neuron = Neuron(3, activation="sigmoid", rng=random.Random(1))
+    out = neuron([1.0, 2.0, 3.0])
+    assert out._op == "sigmoid"
+    assert out._prev[0]._op == "+" and out._prev[0]._prev[0]._op == "dot"

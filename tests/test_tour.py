@@ -1,7 +1,8 @@
-"""``micrograd-xent tour`` end to end: the report, its files and its numbers."""
+"""``micrograd-xent tour`` end to end: the report, its files and its numbers.
 
-import contextlib
-import io
+``tour`` (tests/conftest.py) is one run of the command, shared with the browser test.
+"""
+
 import json
 import math
 import re
@@ -10,25 +11,15 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from oracles import first_index_below, train_sigmoid_neuron
 
-from micrograd_xent import experiments as ex
-from micrograd_xent import tour as tour_module
 from micrograd_xent.cli import main
+from micrograd_xent.tour import graphs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GRAPHS = ("neuron_tanh", "neuron_bce", "softmax_cross_entropy")
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
-
-
-@pytest.fixture(scope="module")
-def tour(tmp_path_factory):
-    """One run of the command into a fresh folder: (folder, exit status, stdout, stderr)."""
-    out = tmp_path_factory.mktemp("tour") / "report"
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        status = main(["tour", "--out", str(out)])
-    return out, status, stdout.getvalue(), stderr.getvalue()
 
 
 class Links(HTMLParser):
@@ -67,15 +58,23 @@ def test_tour_writes_every_file_index_html_references(tour):
             assert path.stat().st_size > 10_000, f"{name} looks empty"
 
 
+# Nielsen's neuron in plain floats with hand-derived gradients: (cost, w, b) → outputs
+NIELSEN_RUNS = {
+    (cost, w, b): train_sigmoid_neuron(cost, w, b, epochs=300)[0]
+    for cost in ("quadratic", "bce")
+    for w, b in ((0.6, 0.9), (2.0, 2.0))
+}
+
+
 def test_tour_prints_the_summary_with_the_slowdown_figures(tour):
     out, _, stdout, _ = tour
     assert stdout.startswith((out / "summary.txt").read_text(encoding="utf-8"))
-    quadratic_saturated = ex.learning_slowdown()[1]
-    assert quadratic_saturated.start == (2.0, 2.0)
-    epoch = ex.first_epoch_below(quadratic_saturated.outputs, 0.5)
-    start = quadratic_saturated.outputs[0]
-    assert f"slowdown: quadratic from (w, b) = (2.0, 2.0): output {start:.3f} → " in stdout
-    assert f"below 0.5 at epoch {epoch}" in stdout
+    for (cost, w, b), outputs in NIELSEN_RUNS.items():
+        epoch = first_index_below(outputs, 0.5)
+        assert (
+            f"slowdown: {cost:9} from (w, b) = ({w}, {b}): output {outputs[0]:.3f} → "
+            f"{outputs[-1]:.3f} after 300 epochs; below 0.5 at epoch {epoch}\n"
+        ) in stdout
 
 
 def test_tour_shows_progress_on_stderr_as_a_step_counter(tour):
@@ -86,12 +85,55 @@ def test_tour_shows_progress_on_stderr_as_a_step_counter(tour):
 
 def test_report_text_quotes_the_runs_numbers(tour):
     page = (tour[0] / "index.html").read_text(encoding="utf-8")
-    runs = ex.learning_slowdown()
-    assert f"outputs {runs[1].outputs[0]:.2f}" in page  # 0.98, Nielsen's saturated start
-    for run in runs:
-        assert f"<td>{run.outputs[0]:.3f}</td>" in page
-        assert f"<td>{run.outputs[-1]:.3f}</td>" in page
+    saturated = NIELSEN_RUNS["quadratic", 2.0, 2.0]
+    assert f"outputs {saturated[0]:.2f}" in page  # 0.98, Nielsen's saturated start
+    for outputs in NIELSEN_RUNS.values():
+        assert f"<td>{outputs[0]:.3f}</td>" in page
+        assert f"<td>{outputs[-1]:.3f}</td>" in page
     assert "{" not in page.split("</style>")[1], "an unformatted placeholder in the text"
+
+
+def first_screen(page):
+    """The part of index.html before the contents: the answer in brief."""
+    return page.split("<h2>Contents</h2>")[0]
+
+
+def test_report_leads_with_the_output_deltas_the_bce_graph_and_the_slowdown(tour):
+    lead = first_screen((tour[0] / "index.html").read_text(encoding="utf-8"))
+    # the δ_L of each pair, by hand as a formula and as this run's number
+    for pair, formula in [
+        ("quadratic + sigmoid", "(a − y) ⊙ σ'(z)"),
+        ("bce + sigmoid", "(a − y)/n"),
+        ("cross_entropy + softmax", "p − onehot(y)"),
+    ]:
+        assert f"<td>{pair}</td><td>{formula}</td>" in lead.replace("&#x27;", "'")
+    assert 'src="slowdown.png"' in lead
+    saturated = NIELSEN_RUNS["quadratic", 2.0, 2.0]
+    fast = NIELSEN_RUNS["bce", 2.0, 2.0]
+    assert f"needs {first_index_below(saturated, 0.5)} epochs" in lead
+    assert f"cross-entropy {first_index_below(fast, 0.5)}." in lead
+
+
+@needs_dot
+def test_the_first_screen_shows_the_bce_graph_with_delta_at_z(tour):
+    lead = first_screen((tour[0] / "index.html").read_text(encoding="utf-8"))
+    assert 'src="neuron_bce.svg"' in lead
+    z = 1.5 * -0.8 + 0.5
+    assert f"by hand σ(z) − y {1 / (1 + math.exp(-z)) - 1:.6f}" in lead
+
+
+def test_the_lead_table_quotes_the_comparisons_output_deltas(tour):
+    out = tour[0]
+    lead = first_screen((out / "index.html").read_text(encoding="utf-8"))
+    document = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    for comparison in document["comparisons"]:
+        output_layer = len(comparison["layers"])
+        first = next(
+            row
+            for row in comparison["rows"]
+            if row["layer"] == output_layer and row["parameter"] == "δ"
+        )
+        assert f"<td>{first['autograd']:.6f}</td><td>{first['hand_derived']:.6f}</td>" in lead
 
 
 def test_tour_into_a_path_that_is_a_file_exits_2_with_one_line(tmp_path, capsys):
@@ -117,11 +159,11 @@ def test_tour_writes_every_file_its_summary_lists(tour):
 
 @needs_dot
 @pytest.mark.parametrize("name", GRAPHS)
-def test_tour_renders_each_graph_to_svg_and_png_and_shows_the_png(tour, name):
+def test_tour_renders_each_graph_to_svg_and_png_and_shows_one(tour, name):
     out = tour[0]
     assert (out / f"{name}.png").read_bytes().startswith(PNG_SIGNATURE)
     assert ET.parse(out / f"{name}.svg").getroot().tag.endswith("svg")
-    assert f"{name}.png" in referenced_files(out / "index.html")
+    assert {f"{name}.png", f"{name}.svg"} & set(referenced_files(out / "index.html"))
 
 
 @needs_dot
@@ -143,10 +185,10 @@ def values_by_label(root):
 
 
 def test_tanh_neuron_has_micrograds_labels_and_gradients():
-    drawing = tour_module.tanh_neuron()
+    drawing = graphs.tanh_neuron()
     v = values_by_label(drawing.root)
     assert {"x1", "x2", "w1", "w2", "b", "x1*w1", "x2*w2", "x1*w1 + x2*w2", "n", "o"} <= set(v)
-    x1, x2, w1, w2, b = (tour_module.TANH_NEURON[k] for k in ("x1", "x2", "w1", "w2", "b"))
+    x1, x2, w1, w2, b = (graphs.TANH_NEURON[k] for k in ("x1", "x2", "w1", "w2", "b"))
     o = math.tanh(x1 * w1 + x2 * w2 + b)
     assert o == pytest.approx(1 / math.sqrt(2))  # the lecture's choice of b
     dn = 1 - o * o
@@ -156,9 +198,9 @@ def test_tanh_neuron_has_micrograds_labels_and_gradients():
 
 
 def test_bce_neuron_hand_delta_is_sigmoid_of_z_minus_y_like_autograd():
-    drawing = tour_module.bce_neuron()
-    ((z, hand),) = drawing.options["deltas"].items()
-    p = tour_module.BCE_NEURON
+    drawing = graphs.bce_neuron()
+    ((z, hand),) = drawing.deltas.items()
+    p = graphs.BCE_NEURON
     zz = p["w"] * p["x"] + p["b"]
     expected = 1 / (1 + math.exp(-zz)) - p["y"]
     assert z.label == "z" and z.data == pytest.approx(zz)
@@ -167,12 +209,19 @@ def test_bce_neuron_hand_delta_is_sigmoid_of_z_minus_y_like_autograd():
     assert f"{expected:.6f}" in drawing.caption
 
 
+def test_bce_neuron_target_is_a_plain_number_not_a_labelled_input():
+    v = values_by_label(graphs.bce_neuron().root)
+    assert {"x", "w", "b"} <= set(v) and "y" not in v
+    assert isinstance(graphs.BCE_NEURON["y"], float)
+
+
 def test_softmax_hand_deltas_are_p_minus_onehot_like_autograd():
-    drawing = tour_module.softmax_cross_entropy()
-    logits, target = tour_module.SOFTMAX["logits"], tour_module.SOFTMAX["target"]
+    drawing = graphs.softmax_cross_entropy()
+    example = graphs.SOFTMAX_CROSS_ENTROPY
+    logits, target = example["logits"], example["target"]
     total = sum(math.exp(z) for z in logits)
     expected = [math.exp(z) / total - (i == target) for i, z in enumerate(logits)]
-    nodes, hands = zip(*drawing.options["deltas"].items())
+    nodes, hands = zip(*drawing.deltas.items())
     assert [z.data for z in nodes] == list(logits)
     assert list(hands) == pytest.approx(expected, abs=1e-12)
     assert [z.grad for z in nodes] == pytest.approx(expected, abs=1e-12)
@@ -182,11 +231,12 @@ def test_without_dot_the_graphs_are_saved_as_dot_source_with_install_help(tmp_pa
     empty = tmp_path / "no-dot-here"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    section = tour_module.graphs_section(tmp_path)
+    section = graphs.section(tmp_path)
     for name in GRAPHS:
         assert (tmp_path / f"{name}.gv").read_text(encoding="utf-8").startswith("digraph")
         assert not (tmp_path / f"{name}.png").exists()
-    assert section.figures == []
+    assert section.figures == [] and "<img" not in section.lead
+    assert section.files == [f"{name}.gv" for name in GRAPHS]
     assert "apt-get install graphviz" in section.text
     assert any("install Graphviz" in line for line in section.summary)
 
