@@ -282,9 +282,9 @@ RECORDS = [
     records("abs", lambda: abs(X), "abs", None, [X]),
     records("Value.sum with numbers", lambda: Value.sum([X, 1, Y, 2.5]), "+", 3.5, [X, Y]),
     records("Value.sum of Values", lambda: Value.sum([X, Y, X]), "+", None, [X, Y, X]),
-    # Value.dot: per parent, the plain number beside it, or None beside a Value
-    records("Value.dot", lambda: Value.dot([X, 2], [3, Y]), "dot", (3.0, 2.0), [X, Y]),
-    records("Value.dot of Values", lambda: Value.dot([X], [Y]), "dot", (None, None), [X, Y]),
+    # Value.dot: the Value·Value pairs first, _const counts the parents in them
+    records("Value.dot", lambda: Value.dot([X, 2], [3, Y]), "dot", 0, [X, Y]),
+    records("Value.dot, one pair", lambda: Value.dot([2, X], [Y, X]), "dot", 2, [X, X, Y]),
 ]
 
 
