@@ -66,15 +66,20 @@ def test_draw_dot_style_traversal_reads_the_same_graph_as_micrograds(micrograd):
     assert len(our_edges) == len(their_edges)
 
 
-def test_unseeded_mlp_draws_the_same_network_as_micrograd(micrograd_nn):
+def twin_mlps(micrograd_nn, nin, nouts, seed):
+    """Our MLP and micrograd's, each drawn from the global random module at one seed."""
     state = random.getstate()
     try:
-        random.seed(7)
-        ours = MLP(2, [4, 3, 1])
-        random.seed(7)
-        theirs = micrograd_nn.MLP(2, [4, 3, 1])
+        random.seed(seed)
+        ours = MLP(nin, nouts)
+        random.seed(seed)
+        return ours, micrograd_nn.MLP(nin, nouts)
     finally:
         random.setstate(state)
+
+
+def test_unseeded_mlp_draws_the_same_network_as_micrograd(micrograd_nn):
+    ours, theirs = twin_mlps(micrograd_nn, 2, [4, 3, 1], seed=7)
     x = [0.6, -1.4]
     out, expected = ours(x), theirs(x)
     out.backward()
@@ -197,6 +202,11 @@ def test_a_value_takes_extra_attributes_and_keeps_them():
     assert (p.m, p.v, p._vis_color, y._vis_color, p.grad) == (0.0, 0.0, "lightgreen", "red", 1.0)
 
 
+# the lecture's four examples and their targets
+LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+
+
 def adam_steps(params, loss_fn, steps=15, lr=0.05, betas=(0.9, 0.95)):
     """AdamW as micrograd-style code writes it: its moments kept on each parameter."""
     for p in params:
@@ -215,19 +225,10 @@ def adam_steps(params, loss_fn, steps=15, lr=0.05, betas=(0.9, 0.95)):
 
 
 def test_an_optimiser_keeping_state_on_parameters_trains_as_on_micrograd(micrograd_nn):
-    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
-    ys = [1.0, -1.0, -1.0, 1.0]
-    state = random.getstate()
-    try:
-        random.seed(3)
-        ours = MLP(3, [4, 4, 1])
-        random.seed(3)
-        theirs = micrograd_nn.MLP(3, [4, 4, 1])
-    finally:
-        random.setstate(state)
+    ours, theirs = twin_mlps(micrograd_nn, 3, [4, 4, 1], seed=3)
 
     def loss(model):
-        return lambda: sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
+        return lambda: sum((model(x) - y) ** 2 for x, y in zip(LECTURE_XS, LECTURE_YS))
 
     first = loss(ours)().data
     ours_final = adam_steps(ours.parameters(), loss(ours))
@@ -260,9 +261,7 @@ def lecture_mlp_loss():
             x = [sum((wi * xi for wi, xi in zip(w, x)), b).tanh() for w, b in neurons]
         return x[0]
 
-    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
-    ys = [1.0, -1.0, -1.0, 1.0]
-    return sum((forward(x) - y) ** 2 for x, y in zip(xs, ys))
+    return sum((forward(x) - y) ** 2 for x, y in zip(LECTURE_XS, LECTURE_YS))
 
 
 def values_in(root):
