@@ -116,6 +116,10 @@ class Value:
         >>> cube.backward(); x.grad
         27.0
         """
+        if isinstance(parents, Value):
+            raise TypeError(
+                f"Value.op {name!r}: parents must be a sequence of Values, got one Value"
+            )
         parents, local = tuple(parents), tuple(local_derivatives)
         if not all(isinstance(p, Value) for p in parents):
             raise TypeError(f"Value.op {name!r}: parents must be Values, got {parents!r}")
@@ -126,7 +130,9 @@ class Value:
         for d in (data, *local):
             if not isinstance(d, _REAL):
                 raise TypeError(f"Value.op {name!r}: expected numbers, got {d!r}")
-        return _result(float(data), parents, tuple(float(d) for d in local), str(name))
+        op = f"Value.op {name!r}"
+        local = tuple(_constant(op, d) for d in local)
+        return _result(_constant(op, data), parents, local, str(name))
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -138,7 +144,7 @@ class Value:
         if isinstance(other, Value):
             return _result(self.data + other.data, (self, other), _PLUS, ADD)
         if isinstance(other, _REAL):
-            other = float(other)
+            other = _constant("+", other)
             return _result(self.data + other, (self,), _ONE, ADD, other)
         return NotImplemented
 
@@ -148,13 +154,13 @@ class Value:
         if isinstance(other, Value):
             return _result(self.data - other.data, (self, other), _MINUS, SUB)
         if isinstance(other, _REAL):
-            other = float(other)
+            other = _constant("-", other)
             return _result(self.data - other, (self,), _ONE, SUB, other)
         return NotImplemented
 
     def __rsub__(self, other: Number) -> Value:
         if isinstance(other, _REAL):
-            other = float(other)
+            other = _constant("-", other)
             return _result(other - self.data, (self,), _NEG, RSUB, other)
         return NotImplemented
 
@@ -165,7 +171,7 @@ class Value:
         if isinstance(other, Value):
             return _result(self.data * other.data, (self, other), (other.data, self.data), MUL)
         if isinstance(other, _REAL):
-            other = float(other)
+            other = _constant("*", other)
             return _result(self.data * other, (self,), (other,), MUL, other)
         return NotImplemented
 
@@ -181,7 +187,7 @@ class Value:
         if isinstance(other, _REAL):
             if other == 0:
                 raise ZeroDivisionError(f"/: division of {_name(self)} by the number 0")
-            other = float(other)
+            other = _constant("/", other)
             return _result(self.data / other, (self,), (1.0 / other,), DIV, other)
         return NotImplemented
 
@@ -190,7 +196,7 @@ class Value:
             b = self.data
             if b == 0.0:
                 raise ZeroDivisionError(f"/: division by zero: divisor is {_name(self)}")
-            other = float(other)
+            other = _constant("/", other)
             out = other / b
             return _result(out, (self,), (-out / b,), RDIV, other)
         return NotImplemented
@@ -206,7 +212,7 @@ class Value:
                     "the derivative with respect to the exponent is not real"
                 )
         elif isinstance(exponent, _REAL):
-            p = float(exponent)
+            p = _constant("**", exponent)
             if x < 0.0 and not p.is_integer():
                 raise ValueError(f"**: negative base {_name(self)} to the non-integer power {p:g}")
         else:
@@ -225,7 +231,7 @@ class Value:
         """cˣ for a plain number c, with slope cˣ·ln c."""
         if not isinstance(base, _REAL):
             return NotImplemented
-        c, x = float(base), self.data
+        c, x = _constant("**", base), self.data
         if c < 0.0:
             raise ValueError(f"**: negative base {c!r} to the Value exponent {_name(self)}")
         if c == 0.0 and x < 0.0:
@@ -283,7 +289,7 @@ class Value:
     def abs(self) -> Value:
         """|x|, with slope sign(x): 0 at the kink, as PyTorch."""
         x = self.data
-        slope = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x
+        slope = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
         return _result(abs(x), (self,), (slope,), ABS)
 
     __abs__ = abs
@@ -300,7 +306,8 @@ class Value:
             if isinstance(term, Value):
                 parents.append(term)
             elif isinstance(term, _REAL):
-                constant = float(term) if constant is None else constant + float(term)
+                term = _constant("Value.sum", term)
+                constant = term if constant is None else constant + term
             else:
                 raise TypeError(f"Value.sum: cannot add {type(term).__name__} {term!r}")
         data = 0.0 if constant is None else constant
@@ -452,8 +459,18 @@ def _number(op: str, x: Operand) -> float:
     if isinstance(x, Value):
         return x.data
     if isinstance(x, _REAL):
-        return float(x)
+        return _constant(op, x)
     raise TypeError(f"{op}: expected Values or numbers, got {type(x).__name__} {x!r}")
+
+
+def _constant(op: str, c: Number) -> float:
+    """A plain number as a float; an int past the float range is named, with its op."""
+    try:
+        return float(c)
+    except OverflowError:
+        raise OverflowError(
+            f"{op}: the {type(c).__name__} given is larger than the largest float"
+        ) from None
 
 
 def _name(node: Value) -> str:

@@ -14,7 +14,6 @@ import pytest
 from oracles import numeric_grad
 
 from micrograd_xent import Value, draw_dot, grad
-from micrograd_xent.graph import MAX_NODES
 from micrograd_xent.nn import MLP
 
 
@@ -274,11 +273,6 @@ def values_in(root):
     return len(seen)
 
 
-# Depends on graph.py's default size limit, which branch `cli` raises to 500: until
-# that is merged, the default (300) refuses this graph and the test is expected to fail.
-@pytest.mark.xfail(
-    MAX_NODES < 345, strict=True, reason="graph.MAX_NODES is raised to 500 on branch cli"
-)
 def test_draw_dot_draws_the_lectures_mlp_over_four_examples_by_default():
     loss = lecture_mlp_loss()
     loss.backward()
