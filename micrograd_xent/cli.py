@@ -148,9 +148,11 @@ def _add_tour(commands) -> None:
     tour = commands.add_parser(
         "tour",
         help="write the report: graphs, delta tables and plots (the main job)",
-        description="Build the example graphs, compare autograd with the hand-derived "
-        "deltas, reproduce the learning slowdown and write it all, with an "
-        "index.html, to a folder.",
+        description="Build the example graphs, step through backward() one edge at a "
+        "time, compare autograd with the hand-derived deltas for every loss and output "
+        "activation, show which pairs cancel σ', reproduce the learning slowdown, draw "
+        "the loss landscapes and each loss's curvature, and write it all, with an "
+        "index.html that leads with the answer, to a folder. Prints a line per section.",
     )
     tour.add_argument(
         "--out",
@@ -305,9 +307,7 @@ def _add_draw(commands) -> None:
         "draw",
         help="draw the graph of an expression and print each input's gradient",
         description="Parse EXPR safely (never eval), build its graph of Values, run "
-        "backward and render the graph. EXPR may use numbers, names, + - * / **, "
-        "exp, log, tanh, sigmoid, relu and the losses mse, quadratic, bce, "
-        "bce_with_logits, cross_entropy (with [lists] as their arguments).",
+        f"backward and render the graph. {_expression_help()}",
     )
     _add_expression_arguments(draw, '"tanh(w*x + b)"', "w=-3", "x=2")
     draw.add_argument(
@@ -379,10 +379,8 @@ def _run_draw(args: argparse.Namespace) -> int:
             f"{error.size} Values to draw, more than --max-nodes {error.max_nodes} can show "
             f"readably; pass {ways_out}"
         ) from None
-    except (ValueError, GraphvizNotFoundError, GraphvizFailedError) as error:
-        raise UsageError(str(error)) from None
-    except OSError as error:
-        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+    except (ValueError, OSError, GraphvizNotFoundError, GraphvizFailedError) as error:
+        raise _writing_failed(args.output, error) from None
     print(f"wrote {path}")
     return 0
 
@@ -398,7 +396,7 @@ def _add_explain(commands) -> None:
         "the ledger of its backward pass: for every edge, the local derivative times the "
         "upstream gradient added into the parent's grad, in backward()'s order. -o writes "
         "a page that steps through the graph (.html, works offline), an animation (.gif) "
-        "or the ledger (.txt).",
+        f"or the ledger (.txt). {_expression_help()}",
     )
     _add_expression_arguments(explain, '"bce(sigmoid(w*x + b), 1)"', "w=-0.8", "x=1.5")
     explain.add_argument(
@@ -433,12 +431,26 @@ def _run_explain(args: argparse.Namespace) -> int:
             f"{error.size} Values, more than a drawing of the steps can show readably; "
             "write the ledger with -o FILE.txt instead"
         ) from None
-    except (ValueError, GraphvizNotFoundError, GraphvizFailedError) as error:
-        raise UsageError(str(error)) from None
-    except OSError as error:
-        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+    except (ValueError, OSError, GraphvizNotFoundError, GraphvizFailedError) as error:
+        raise _writing_failed(args.output, error) from None
     print(f"wrote {path}")
     return 0
+
+
+def _writing_failed(output: str, error: Exception) -> UsageError:
+    """The one line to say why a drawing, page or animation was not written."""
+    if isinstance(error, OSError):
+        return UsageError(f"cannot write {output}: {error.strerror}")
+    return UsageError(str(error))
+
+
+def _expression_help() -> str:
+    from .expression import FUNCTIONS, LOSSES
+
+    return (
+        f"EXPR may use numbers, names, + - * / **, the functions {', '.join(FUNCTIONS)} "
+        f"and the losses {', '.join(LOSSES)} (with [lists] as their arguments)."
+    )
 
 
 def _add_expression_arguments(command, example: str, *settings: str) -> None:

@@ -25,7 +25,7 @@ from typing import Mapping, Union
 from . import losses
 from .engine import Value
 
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
+FUNCTIONS = ("exp", "log", "log1p", "tanh", "sigmoid", "relu", "abs")
 LOSSES = losses.LOSSES
 MAX_EXPONENT = 100  # x**100 is already past any use; 9**9**9 must not get near a CPU
 # Python 3.11 and 3.12 build a flat sum x+x+… as a tree nested once per term and
