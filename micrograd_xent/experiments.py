@@ -511,12 +511,16 @@ def newton_step(
     """
     (a, b), (_, d) = h
     low, high = eigenvalues(h)
-    if low == high:  # H = λ·I: every direction is an eigenvector
-        divisor = abs(low) if saddle_free else low
-        return (0.0, 0.0) if low == 0.0 else (-g[0] / divisor, -g[1] / divisor)
+    flat = 1e-12 * max(abs(low), abs(high))  # an eigenvalue this small counts as 0
+    if min(abs(low), abs(high)) > flat and (low > 0.0) == (high > 0.0):
+        # definite: solve H·Δ = −g with H's inverse (|H| = −H where both are negative);
+        # a nearly round H's eigenvectors are ill-conditioned, its inverse is not
+        det = a * d - b * b
+        sign = -1.0 if saddle_free and high < 0.0 else 1.0
+        return (-sign * (d * g[0] - b * g[1]) / det, -sign * (a * g[1] - b * g[0]) / det)
     step = [0.0, 0.0]
     for lam in (low, high):
-        if abs(lam) <= 1e-12 * max(abs(low), abs(high)):
+        if abs(lam) <= flat:
             continue
         # (b, λ − a) and (λ − d, b) both solve (H − λ)v = 0; the longer is the
         # one computed without cancellation

@@ -35,17 +35,11 @@ both sides round the same sums. The run takes about 20 s.
 """
 
 import math
-import os
 import random
 
 import pytest
 
-try:
-    import mpmath  # comes with torch (through sympy), as the cross-checks do
-except ImportError:
-    if os.environ.get("MICROGRAD_XENT_REQUIRE_TORCH"):
-        raise
-    pytest.skip("mpmath is not installed: it comes with torch", allow_module_level=True)
+mpmath = pytest.importorskip("mpmath")  # in the dev extra
 
 from micrograd_xent import Value
 
