@@ -197,14 +197,12 @@ def render(
         )
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"render: path must be a str or a path, got {type(path).__name__}")
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FILE_FORMATS:
-        kind = f"a {suffix}" if suffix else "an extensionless"
-        raise ValueError(
-            f"render: cannot write {kind} file ({path}); "
-            "use .svg or .png for an image, .gv or .dot for the DOT source"
-        )
+    path, suffix = file_suffix(
+        "render",
+        path,
+        FILE_FORMATS,
+        "use .svg or .png for an image, .gv or .dot for the DOT source",
+    )
     if isinstance(graph, Value):
         graph = draw_dot(graph, **draw_options)
     image_format = FILE_FORMATS[suffix]
@@ -214,6 +212,17 @@ def render(
         with _needs_dot():
             path.write_bytes(graph.pipe(format=image_format, quiet=True))
     return path
+
+
+def file_suffix(writer: str, path, formats, advice: str) -> tuple[Path, str]:
+    """The path and its lower-case extension, if it is one of ``formats``; else a
+    ValueError saying which ``writer`` refused it and ``advice`` on what to use."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in formats:
+        kind = f"a {suffix}" if suffix else "an extensionless"
+        raise ValueError(f"{writer}: cannot write {kind} file ({path}); {advice}")
+    return path, suffix
 
 
 def _check_choice(argument: str, given, choices, wanted: str) -> None:

@@ -43,6 +43,7 @@ from .graph import (
     _constant,
     _number,
     draw_dot,
+    file_suffix,
 )
 
 SAVE_FORMATS = (".html", ".gif", ".txt")
@@ -234,14 +235,12 @@ class Steps(Sequence):
 
         ``deltas`` and ``draw_options`` (``rankdir``, ``max_nodes``, ``depth``) as for ``html``.
         """
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in SAVE_FORMATS:
-            kind = f"a {suffix}" if suffix else "an extensionless"
-            raise ValueError(
-                f"Steps.save: cannot write {kind} file ({path}); use .html for the "
-                "step-by-step page, .gif for the animation or .txt for the ledger"
-            )
+        path, suffix = file_suffix(
+            "Steps.save",
+            path,
+            SAVE_FORMATS,
+            "use .html for the step-by-step page, .gif for the animation or .txt for the ledger",
+        )
         if suffix == ".txt":
             path.write_text(self.text() + "\n", encoding="utf-8")
         elif suffix == ".html":
