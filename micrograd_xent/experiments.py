@@ -511,18 +511,18 @@ def newton_step(
     """
     (a, b), (_, d) = h
     low, high = eigenvalues(h)
-    if low == high:  # H = λ·I: every direction is an eigenvector
-        divisor = abs(low) if saddle_free else low
-        return (0.0, 0.0) if low == 0.0 else (-g[0] / divisor, -g[1] / divisor)
+    # H's eigenvectors are its axes turned by θ, tan 2θ = 2b/(a − d), |θ| ≤ π/4. Taken
+    # from the angle they stay accurate when H is nearly diagonal, where solving
+    # (H − λ)v = 0 subtracts nearly equal numbers; and a diagonal H keeps exact axes.
+    # (cos θ, sin θ) is the axis nearer w, so it goes with the eigenvalue on a's side.
+    side = 1.0 if a >= d else -1.0
+    theta = 0.5 * math.atan2(side * 2.0 * b, side * (a - d))
+    cos, sin = math.cos(theta), math.sin(theta)
+    near_w, near_b = (high, low) if a >= d else (low, high)
     step = [0.0, 0.0]
-    for lam in (low, high):
+    for lam, v in ((near_w, (cos, sin)), (near_b, (-sin, cos))):
         if abs(lam) <= 1e-12 * max(abs(low), abs(high)):
             continue
-        # (b, λ − a) and (λ − d, b) both solve (H − λ)v = 0; the longer is the
-        # one computed without cancellation
-        v = max([(b, lam - a), (lam - d, b)], key=lambda u: math.hypot(*u))
-        length = math.hypot(*v)
-        v = (v[0] / length, v[1] / length)
         along = -(v[0] * g[0] + v[1] * g[1]) / (abs(lam) if saddle_free else lam)
         step = [step[0] + along * v[0], step[1] + along * v[1]]
     return step[0], step[1]
