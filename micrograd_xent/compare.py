@@ -608,8 +608,14 @@ def _selected(loss: Optional[str], activation: Optional[str]) -> list[tuple[str,
     return pairs
 
 
-def _unsupported(loss, activation) -> str:
+def _unsupported(loss: Optional[str], activation: Optional[str]) -> str:
+    # a side left open (None) is any loss or any activation: say so, not "loss None"
+    asked = " with ".join(
+        f"{side} {name!r}"
+        for side, name in (("loss", loss), ("output activation", activation))
+        if name is not None
+    )
     return (
-        f"compare: no hand-derived delta for loss {loss!r} with output activation "
-        f"{activation!r}; supported pairs: {deltas.supported_pairs()}"
+        f"compare: no hand-derived delta for {asked}; "
+        f"supported pairs: {deltas.supported_pairs()}"
     )
