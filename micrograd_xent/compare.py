@@ -616,6 +616,5 @@ def _unsupported(loss: Optional[str], activation: Optional[str]) -> str:
         if name is not None
     )
     return (
-        f"compare: no hand-derived delta for {asked}; "
-        f"supported pairs: {deltas.supported_pairs()}"
+        f"compare: no hand-derived delta for {asked}; supported pairs: {deltas.supported_pairs()}"
     )

@@ -256,13 +256,6 @@ class Steps(Sequence):
             )
         return path
 
-    def save_all(
-        self, stem: Union[str, Path], deltas: Optional[Mapping[Value, float]] = None
-    ) -> list[Path]:
-        """Write stem.html, stem.gif and stem.txt (for a report that shows all three)."""
-        stem = Path(stem)
-        return [self.save(stem.with_suffix(suffix), deltas) for suffix in SAVE_FORMATS]
-
 
 class Inline:
     """A page shown inline in a notebook: Jupyter, VS Code and JupyterLab call ``_repr_html_``."""
