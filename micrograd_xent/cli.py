@@ -135,6 +135,12 @@ def _output_activations() -> list[str]:
     return list(ACTIVATIONS)
 
 
+def _paired_output_activations() -> list[str]:
+    from .deltas import OUTPUT_DELTAS
+
+    return list(dict.fromkeys(activation for _, activation in OUTPUT_DELTAS))
+
+
 def _hidden_activations() -> list[str]:
     from .deltas import PRIMES
 
@@ -205,20 +211,23 @@ def _add_compare(commands) -> None:
         "--loss",
         type=name_choice("loss", _losses),
         metavar="NAME",
-        help="a loss such as mse, quadratic, bce or cross-entropy (default: all)",
+        help=f"{', '.join(_losses())}; dashes for underscores are fine, as in "
+        "cross-entropy (default: every loss)",
     )
     compare.add_argument(
         "--activation",
         type=name_choice("activation", _output_activations),
         metavar="NAME",
-        help="output activation: sigmoid, linear, tanh or softmax (default: all)",
+        help=f"output activation: {', '.join(_paired_output_activations())} (default: every "
+        "one with a hand-derived delta for the loss)",
     )
     compare.add_argument(
         "--hidden-activation",
         type=name_choice("hidden activation", _hidden_activations),
         default="sigmoid",
         metavar="NAME",
-        help="activation of the hidden layers: sigmoid, tanh, linear or relu (default: sigmoid)",
+        help=f"activation of the hidden layers: {', '.join(_hidden_activations())} "
+        "(default: sigmoid)",
     )
     compare.add_argument(
         "--layers",
@@ -237,7 +246,10 @@ def _add_compare(commands) -> None:
         help="a mini-batch of M random inputs, the cost their mean (default: one input)",
     )
     compare.add_argument(
-        "--format", choices=("table", "markdown", "json"), default="table", help="(default: table)"
+        "--format",
+        choices=("table", "markdown", "json"),
+        default="table",
+        help="aligned text, Markdown tables, or one JSON document (default: table)",
     )
     compare.set_defaults(run=_run_compare)
 
