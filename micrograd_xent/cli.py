@@ -43,6 +43,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``micrograd-xent`` parser: a subcommand each for tour, compare, draw, explain.
+
+    >>> build_parser().parse_args(["compare", "--loss", "cross-entropy"]).loss
+    'cross_entropy'
+    """
     parser = _Parser(
         prog="micrograd-xent",
         description=DESCRIPTION,
@@ -60,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command ``argv`` (default: the command line's) and return its exit status.
+
+    >>> main(["explain", "x*x", "--set", "x=3"])  # doctest: +ELLIPSIS
+    out = x*x
+    backward from out = 9.000: out.grad = 1 to start
+    ...
+      x.grad = 6.000
+    0
+    """
     for stream in (sys.stdout, sys.stderr):  # a name or byte the terminal cannot show
         if hasattr(stream, "reconfigure"):  # is written as an escape, not an error
             stream.reconfigure(errors="backslashreplace")
