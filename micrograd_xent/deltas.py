@@ -24,9 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 from numbers import Real
-from typing import Sequence
+from typing import Sequence, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+# A target: a list of numbers like the output, or for cross-entropy a class index
+Target = Union[int, Sequence[float], np.ndarray]
 
 # --- activations σ and their derivatives σ', σ'' ------------------------------------
 
@@ -379,7 +383,7 @@ def supported_pairs() -> str:
 
 
 def output_delta(
-    loss: str, activation: str, z: Sequence[float], y, label_smoothing: float = 0.0
+    loss: str, activation: str, z: Sequence[float], y: Target, label_smoothing: float = 0.0
 ) -> list[float]:
     """δ_L = ∂C/∂z_L for the output pre-activations ``z`` and target ``y`` (BP1).
 
@@ -395,7 +399,7 @@ def output_delta(
 
 
 def output_curvature(
-    loss: str, activation: str, z: Sequence[float], y, label_smoothing: float = 0.0
+    loss: str, activation: str, z: Sequence[float], y: Target, label_smoothing: float = 0.0
 ) -> list[list[float]]:
     """∂²C/∂z_L², the n × n matrix of second derivatives of the cost in the output z.
 
@@ -413,7 +417,9 @@ def output_curvature(
 _PROBABILITY_OUTPUTS = {"bce": ("sigmoid", "softmax"), "cross_entropy": ("softmax", "sigmoid")}
 
 
-def cost_gradient(loss: str, a: Sequence[float], y, label_smoothing: float = 0.0) -> list[float]:
+def cost_gradient(
+    loss: str, a: Sequence[float], y: Target, label_smoothing: float = 0.0
+) -> list[float]:
     """∇_a C: the loss's derivative with respect to what it reads, the output activations
     a (the logits for ``bce_with_logits``). For cross-entropy C = −Σ q_k ln a_k.
 
@@ -463,7 +469,7 @@ def activation_jacobian(activation: str, z: Sequence[float]) -> list[list[float]
 
 
 def general_output_delta(
-    loss: str, activation: str, z: Sequence[float], y, label_smoothing: float = 0.0
+    loss: str, activation: str, z: Sequence[float], y: Target, label_smoothing: float = 0.0
 ) -> list[float]:
     """δ_L = Jᵀ ∇_a C, BP1 before anything cancels, for any loss after any output
     activation whose range the loss accepts.
@@ -583,10 +589,10 @@ class Gradients:
 
 
 def backprop(
-    weights,
-    biases,
-    x,
-    y,
+    weights: Sequence[ArrayLike],
+    biases: Sequence[ArrayLike],
+    x: ArrayLike,
+    y: Union[Target, Sequence[Target]],
     loss: str,
     activations: Sequence[str],
     label_smoothing: float = 0.0,

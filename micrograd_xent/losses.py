@@ -146,7 +146,11 @@ def log_softmax(logits: Scalars) -> list[Value]:
     return [s - log_total for s in shifted]
 
 
-def cross_entropy(logits, target, label_smoothing: float = 0.0) -> Value:
+def cross_entropy(
+    logits: Union[Scalars, Sequence[Scalars]],
+    target: Union[Scalars, Sequence[Scalars]],
+    label_smoothing: float = 0.0,
+) -> Value:
     """Cross-entropy of softmax(logits), like ``F.cross_entropy``.
 
     One sample: a sequence of logits and either a class index k → −log_softmax(z)[k],
