@@ -189,6 +189,11 @@ def render(
 
     The extension picks the file: .svg or .png (rendered by Graphviz's ``dot``),
     .gv or .dot (the DOT source, which needs no Graphviz). Returns the path.
+
+    >>> import tempfile
+    >>> path = render(Value(2.0, label="x") * 3, Path(tempfile.mkdtemp()) / "x.gv")
+    >>> path.name, path.read_text().startswith("digraph")
+    ('x.gv', True)
     """
     if not isinstance(graph, (Value, graphviz.Digraph)):
         raise TypeError(
