@@ -182,6 +182,16 @@ def draw_dot(
     return dot
 
 
+def _suffix(caller: str, path: Path, formats, choices: str) -> str:
+    """The extension of ``path``, lower-cased, when ``formats`` has it; else a
+    ValueError in ``caller``'s name that lists the ``choices``."""
+    suffix = path.suffix.lower()
+    if suffix not in formats:
+        kind = f"a {suffix}" if suffix else "an extensionless"
+        raise ValueError(f"{caller}: cannot write {kind} file ({path}); use {choices}")
+    return suffix
+
+
 def render(
     graph: Union[Value, graphviz.Digraph], path: Union[str, os.PathLike], **draw_options
 ) -> Path:
@@ -203,13 +213,9 @@ def render(
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"render: path must be a str or a path, got {type(path).__name__}")
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FILE_FORMATS:
-        kind = f"a {suffix}" if suffix else "an extensionless"
-        raise ValueError(
-            f"render: cannot write {kind} file ({path}); "
-            "use .svg or .png for an image, .gv or .dot for the DOT source"
-        )
+    suffix = _suffix(
+        "render", path, FILE_FORMATS, ".svg or .png for an image, .gv or .dot for the DOT source"
+    )
     if isinstance(graph, Value):
         graph = draw_dot(graph, **draw_options)
     image_format = FILE_FORMATS[suffix]

@@ -42,6 +42,7 @@ from .graph import (
     GraphvizNotFoundError,
     _constant,
     _number,
+    _suffix,
     draw_dot,
 )
 
@@ -256,13 +257,12 @@ class Steps(Sequence):
         ``deltas`` and ``draw_options`` (``rankdir``, ``max_nodes``, ``depth``) as for ``html``.
         """
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in SAVE_FORMATS:
-            kind = f"a {suffix}" if suffix else "an extensionless"
-            raise ValueError(
-                f"Steps.save: cannot write {kind} file ({path}); use .html for the "
-                "step-by-step page, .gif for the animation or .txt for the ledger"
-            )
+        suffix = _suffix(
+            "Steps.save",
+            path,
+            SAVE_FORMATS,
+            ".html for the step-by-step page, .gif for the animation or .txt for the ledger",
+        )
         if suffix == ".txt":
             path.write_text(self.text() + "\n", encoding="utf-8")
         elif suffix == ".html":
