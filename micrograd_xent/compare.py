@@ -211,6 +211,13 @@ def _agreement(autograd: float, *others: Optional[float]) -> tuple[float, bool]:
 
 @dataclass
 class Report:
+    """One pair compared: a row per δ, bias and weight, and the output's curvature.
+
+    >>> report = compare("mse", "linear", layers=(1, 1))
+    >>> report.ok, report.title()
+    (True, 'mse + linear output, layers 1-1, seed 0')
+    """
+
     loss: str
     activation: str
     hidden_activation: str
@@ -222,17 +229,21 @@ class Report:
 
     @property
     def max_diff(self) -> float:
+        """The largest spread between the ways any one number was found."""
         return max(row.diff for row in [*self.rows, *self.curvature])
 
     @property
     def max_autograd_vs_hand(self) -> float:
+        """The largest |autograd − hand-derived|: finite differences left out."""
         return max(abs(row.autograd - row.hand_derived) for row in [*self.rows, *self.curvature])
 
     @property
     def ok(self) -> bool:
+        """Every row and curvature entry agrees within ``TOLERANCE``."""
         return all(row.ok for row in [*self.rows, *self.curvature])
 
     def title(self) -> str:
+        """The pair, the network's shape, its seed and the batch, in one line."""
         hidden = f", {self.hidden_activation} hidden" if len(self.layers) > 2 else ""
         shape = "-".join(map(str, self.layers))
         batch = f", batch of {self.batch}" if self.batch else ""
@@ -242,6 +253,7 @@ class Report:
         )
 
     def verdict(self) -> str:
+        """One line: all agree, or how many rows do not."""
         rows = [*self.rows, *self.curvature]
         bad = sum(not row.ok for row in rows)
         if bad:
@@ -256,6 +268,7 @@ class Report:
         return self._formatted("table")
 
     def markdown(self) -> str:
+        """The two tables as Markdown pipe tables under a heading."""
         return self._formatted("markdown")
 
     def html(self) -> str:
@@ -318,6 +331,7 @@ class Report:
         return header, cells, "r" * len(sample) + "rrrrrrl"
 
     def to_dict(self) -> dict:
+        """Everything in the report as plain JSON types, for ``--format json``."""
         return {
             "loss": self.loss,
             "activation": self.activation,
