@@ -254,10 +254,13 @@ class Report:
 
     def verdict(self) -> str:
         """One line: all agree, or how many rows do not."""
-        rows = [*self.rows, *self.curvature]
-        bad = sum(not row.ok for row in rows)
-        if bad:
-            return f"{bad} of {len(rows)} rows DISAGREE (max |diff| {self.max_diff:.1e})"
+        bad_rows = sum(not row.ok for row in self.rows)
+        bad_curvature = sum(not entry.ok for entry in self.curvature)
+        if bad_rows or bad_curvature:
+            return (
+                f"{bad_rows} of {len(self.rows)} rows and {bad_curvature} of "
+                f"{len(self.curvature)} curvature entries DISAGREE (max |diff| {self.max_diff:.1e})"
+            )
         return (
             f"all {len(self.rows)} rows and {len(self.curvature)} curvature entries agree "
             f"within {TOLERANCE:g} (max |diff| {self.max_diff:.1e})"
