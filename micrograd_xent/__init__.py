@@ -4,6 +4,8 @@
 >>> x = Value(2.0, label="x")
 >>> y = (x * x).tanh()
 >>> y.backward()
+>>> round(x.grad, 6)  # 2x · (1 − tanh²(x²))
+0.005364
 """
 
 from .engine import Value, grad

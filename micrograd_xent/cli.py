@@ -43,6 +43,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``micrograd-xent`` parser: a subcommand each for tour, compare, draw, explain.
+
+    >>> build_parser().parse_args(["compare", "--loss", "cross-entropy"]).loss
+    'cross_entropy'
+    """
     parser = _Parser(
         prog="micrograd-xent",
         description=DESCRIPTION,
@@ -60,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command ``argv`` (default: the command line's) and return its exit status.
+
+    >>> main(["explain", "x*x", "--set", "x=3"])  # doctest: +ELLIPSIS
+    out = x*x
+    backward from out = 9.000: out.grad = 1 to start
+    ...
+      x.grad = 6.000
+    0
+    """
     for stream in (sys.stdout, sys.stderr):  # a name or byte the terminal cannot show
         if hasattr(stream, "reconfigure"):  # is written as an escape, not an error
             stream.reconfigure(errors="backslashreplace")
@@ -135,6 +149,12 @@ def _output_activations() -> list[str]:
     return list(ACTIVATIONS)
 
 
+def _paired_output_activations() -> list[str]:
+    from .deltas import OUTPUT_DELTAS
+
+    return list(dict.fromkeys(activation for _, activation in OUTPUT_DELTAS))
+
+
 def _hidden_activations() -> list[str]:
     from .deltas import PRIMES
 
@@ -205,20 +225,23 @@ def _add_compare(commands) -> None:
         "--loss",
         type=name_choice("loss", _losses),
         metavar="NAME",
-        help="a loss such as mse, quadratic, bce or cross-entropy (default: all)",
+        help=f"{', '.join(_losses())}; dashes for underscores are fine, as in "
+        "cross-entropy (default: every loss)",
     )
     compare.add_argument(
         "--activation",
         type=name_choice("activation", _output_activations),
         metavar="NAME",
-        help="output activation: sigmoid, linear, tanh or softmax (default: all)",
+        help=f"output activation: {', '.join(_paired_output_activations())} (default: every "
+        "one with a hand-derived delta for the loss)",
     )
     compare.add_argument(
         "--hidden-activation",
         type=name_choice("hidden activation", _hidden_activations),
         default="sigmoid",
         metavar="NAME",
-        help="activation of the hidden layers: sigmoid, tanh, linear or relu (default: sigmoid)",
+        help=f"activation of the hidden layers: {', '.join(_hidden_activations())} "
+        "(default: sigmoid)",
     )
     compare.add_argument(
         "--layers",
@@ -237,7 +260,10 @@ def _add_compare(commands) -> None:
         help="a mini-batch of M random inputs, the cost their mean (default: one input)",
     )
     compare.add_argument(
-        "--format", choices=("table", "markdown", "json"), default="table", help="(default: table)"
+        "--format",
+        choices=("table", "markdown", "json"),
+        default="table",
+        help="aligned text, Markdown tables, or one JSON document (default: table)",
     )
     compare.set_defaults(run=_run_compare)
 

@@ -211,6 +211,13 @@ def _agreement(autograd: float, *others: Optional[float]) -> tuple[float, bool]:
 
 @dataclass
 class Report:
+    """One pair compared: a row per δ, bias and weight, and the output's curvature.
+
+    >>> report = compare("mse", "linear", layers=(1, 1))
+    >>> report.ok, report.title()
+    (True, 'mse + linear output, layers 1-1, seed 0')
+    """
+
     loss: str
     activation: str
     hidden_activation: str
@@ -222,17 +229,21 @@ class Report:
 
     @property
     def max_diff(self) -> float:
+        """The largest spread between the ways any one number was found."""
         return max(row.diff for row in [*self.rows, *self.curvature])
 
     @property
     def max_autograd_vs_hand(self) -> float:
+        """The largest |autograd − hand-derived|: finite differences left out."""
         return max(abs(row.autograd - row.hand_derived) for row in [*self.rows, *self.curvature])
 
     @property
     def ok(self) -> bool:
+        """Every row and curvature entry agrees within ``TOLERANCE``."""
         return all(row.ok for row in [*self.rows, *self.curvature])
 
     def title(self) -> str:
+        """The pair, the network's shape, its seed and the batch, in one line."""
         hidden = f", {self.hidden_activation} hidden" if len(self.layers) > 2 else ""
         shape = "-".join(map(str, self.layers))
         batch = f", batch of {self.batch}" if self.batch else ""
@@ -242,10 +253,14 @@ class Report:
         )
 
     def verdict(self) -> str:
-        rows = [*self.rows, *self.curvature]
-        bad = sum(not row.ok for row in rows)
-        if bad:
-            return f"{bad} of {len(rows)} rows DISAGREE (max |diff| {self.max_diff:.1e})"
+        """One line: all agree, or how many rows do not."""
+        bad_rows = sum(not row.ok for row in self.rows)
+        bad_curvature = sum(not entry.ok for entry in self.curvature)
+        if bad_rows or bad_curvature:
+            return (
+                f"{bad_rows} of {len(self.rows)} rows and {bad_curvature} of "
+                f"{len(self.curvature)} curvature entries DISAGREE (max |diff| {self.max_diff:.1e})"
+            )
         return (
             f"all {len(self.rows)} rows and {len(self.curvature)} curvature entries agree "
             f"within {TOLERANCE:g} (max |diff| {self.max_diff:.1e})"
@@ -256,6 +271,7 @@ class Report:
         return self._formatted("table")
 
     def markdown(self) -> str:
+        """The two tables as Markdown pipe tables under a heading."""
         return self._formatted("markdown")
 
     def html(self) -> str:
@@ -318,6 +334,7 @@ class Report:
         return header, cells, "r" * len(sample) + "rrrrrrl"
 
     def to_dict(self) -> dict:
+        """Everything in the report as plain JSON types, for ``--format json``."""
         return {
             "loss": self.loss,
             "activation": self.activation,
@@ -608,8 +625,13 @@ def _selected(loss: Optional[str], activation: Optional[str]) -> list[tuple[str,
     return pairs
 
 
-def _unsupported(loss, activation) -> str:
+def _unsupported(loss: Optional[str], activation: Optional[str]) -> str:
+    # a side left open (None) is any loss or any activation: say so, not "loss None"
+    asked = " with ".join(
+        f"{side} {name!r}"
+        for side, name in (("loss", loss), ("output activation", activation))
+        if name is not None
+    )
     return (
-        f"compare: no hand-derived delta for loss {loss!r} with output activation "
-        f"{activation!r}; supported pairs: {deltas.supported_pairs()}"
+        f"compare: no hand-derived delta for {asked}; supported pairs: {deltas.supported_pairs()}"
     )

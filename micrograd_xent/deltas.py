@@ -24,20 +24,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 from numbers import Real
-from typing import Sequence
+from typing import Sequence, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+# A target: a list of numbers like the output, or for cross-entropy a class index
+Target = Union[int, Sequence[float], np.ndarray]
 
 # --- activations σ and their derivatives σ', σ'' ------------------------------------
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1/(1 + e^−z), written as ½(1 + tanh(z/2)) so no exp can overflow."""
+    """σ(z) = 1/(1 + e^−z), written as ½(1 + tanh(z/2)) so no exp can overflow.
+
+    >>> sigmoid(np.array([0.0, 800.0])).tolist()
+    [0.5, 1.0]
+    """
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
-    """σ'(z) = σ(z)(1 − σ(z)), at most ¼: the factor that slows a saturated neuron."""
+    """σ'(z) = σ(z)(1 − σ(z)), at most ¼: the factor that slows a saturated neuron.
+
+    >>> sigmoid_prime(np.array([0.0])).tolist()
+    [0.25]
+    """
     a = sigmoid(z)
     return a * (1.0 - a)
 
@@ -60,35 +72,51 @@ def tanh_double_prime(z: np.ndarray) -> np.ndarray:
 
 
 def linear(z: np.ndarray) -> np.ndarray:
+    """The identity, a = z: a regression output."""
     return z
 
 
 def linear_prime(z: np.ndarray) -> np.ndarray:
+    """linear'(z) = 1: nothing to cancel, nothing to shrink."""
     return np.ones_like(z)
 
 
 def linear_double_prime(z: np.ndarray) -> np.ndarray:
+    """linear''(z) = 0."""
     return np.zeros_like(z)
 
 
 def relu(z: np.ndarray) -> np.ndarray:
+    """ReLU(z) = max(z, 0), micrograd's hidden activation."""
     return np.maximum(z, 0.0)
 
 
 def relu_prime(z: np.ndarray) -> np.ndarray:
-    """ReLU'(z) = 1 where z > 0, else 0 (at the kink z = 0 autograd also takes 0)."""
+    """ReLU'(z) = 1 where z > 0, else 0 (at the kink z = 0 autograd also takes 0).
+
+    >>> relu_prime(np.array([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 1.0]
+    """
     return (z > 0.0).astype(float)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """pᵢ = e^zᵢ / Σⱼ e^zⱼ, with max z subtracted first (the ratio is unchanged);
-    a 2-D z is a batch, one sample per row."""
+    a 2-D z is a batch, one sample per row.
+
+    >>> softmax(np.array([1000.0, 1000.0])).tolist()
+    [0.5, 0.5]
+    """
     e = np.exp(z - np.max(z, axis=-1, keepdims=True))
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
 def softmax_jacobian(z: np.ndarray) -> np.ndarray:
-    """∂p/∂z = diag(p) − ppᵀ: each p_i depends on every z_j, so no elementwise σ'."""
+    """∂p/∂z = diag(p) − ppᵀ: each p_i depends on every z_j, so no elementwise σ'.
+
+    >>> softmax_jacobian(np.array([0.0, 0.0])).tolist()  # p = (½, ½)
+    [[0.25, -0.25], [-0.25, 0.25]]
+    """
     p = softmax(z)
     return np.diag(p) - np.outer(p, p)
 
@@ -355,7 +383,7 @@ def supported_pairs() -> str:
 
 
 def output_delta(
-    loss: str, activation: str, z: Sequence[float], y, label_smoothing: float = 0.0
+    loss: str, activation: str, z: Sequence[float], y: Target, label_smoothing: float = 0.0
 ) -> list[float]:
     """δ_L = ∂C/∂z_L for the output pre-activations ``z`` and target ``y`` (BP1).
 
@@ -371,7 +399,7 @@ def output_delta(
 
 
 def output_curvature(
-    loss: str, activation: str, z: Sequence[float], y, label_smoothing: float = 0.0
+    loss: str, activation: str, z: Sequence[float], y: Target, label_smoothing: float = 0.0
 ) -> list[list[float]]:
     """∂²C/∂z_L², the n × n matrix of second derivatives of the cost in the output z.
 
@@ -389,7 +417,9 @@ def output_curvature(
 _PROBABILITY_OUTPUTS = {"bce": ("sigmoid", "softmax"), "cross_entropy": ("softmax", "sigmoid")}
 
 
-def cost_gradient(loss: str, a: Sequence[float], y, label_smoothing: float = 0.0) -> list[float]:
+def cost_gradient(
+    loss: str, a: Sequence[float], y: Target, label_smoothing: float = 0.0
+) -> list[float]:
     """∇_a C: the loss's derivative with respect to what it reads, the output activations
     a (the logits for ``bce_with_logits``). For cross-entropy C = −Σ q_k ln a_k.
 
@@ -439,7 +469,7 @@ def activation_jacobian(activation: str, z: Sequence[float]) -> list[list[float]
 
 
 def general_output_delta(
-    loss: str, activation: str, z: Sequence[float], y, label_smoothing: float = 0.0
+    loss: str, activation: str, z: Sequence[float], y: Target, label_smoothing: float = 0.0
 ) -> list[float]:
     """δ_L = Jᵀ ∇_a C, BP1 before anything cancels, for any loss after any output
     activation whose range the loss accepts.
@@ -559,10 +589,10 @@ class Gradients:
 
 
 def backprop(
-    weights,
-    biases,
-    x,
-    y,
+    weights: Sequence[ArrayLike],
+    biases: Sequence[ArrayLike],
+    x: ArrayLike,
+    y: Union[Target, Sequence[Target]],
     loss: str,
     activations: Sequence[str],
     label_smoothing: float = 0.0,
@@ -623,7 +653,7 @@ def backprop(
 def _layer_array(what: str, l: int, value) -> np.ndarray:
     place = "" if what == "x" else f" of layer {l}"
     if value is None:
-        raise TypeError(f"backprop: the {what}{place} are None; expected an array of numbers")
+        raise TypeError(f"backprop: {what}{place} is None; expected an array of numbers")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -656,9 +686,11 @@ def _check_network(weights, biases, inputs: int, activations) -> None:
         )
     for l, (w, b, name) in enumerate(zip(weights, biases, activations)):
         if w.ndim != 2 or w.shape[1] != inputs or b.shape != (w.shape[0],):
+            source = "x" if l == 0 else f"layer {l - 1}"
             raise ValueError(
                 f"backprop: layer {l} has weights of shape {w.shape} and {len(b)} biases, "
-                f"but it reads {inputs} inputs (weights[l] is n_l × n_(l−1), one row per neuron)"
+                f"reading the {inputs} values of {source}; weights[{l}] must be n_l × "
+                f"{inputs} (one row per neuron) and biases[{l}] hold n_l"
             )
         is_output = l == len(weights) - 1
         if name not in (ACTIVATIONS if is_output else PRIMES):
@@ -672,8 +704,12 @@ def _check_network(weights, biases, inputs: int, activations) -> None:
 # --- the tutorial form ---------------------------------------------------------------------
 
 
-def transfer_derivative(output):
-    """σ'(z) written through the neuron's output a = σ(z): a(1 − a)."""
+def transfer_derivative(output: np.ndarray) -> np.ndarray:
+    """σ'(z) written through the neuron's output a = σ(z): a(1 − a).
+
+    >>> transfer_derivative(0.5)
+    0.25
+    """
     return output * (1.0 - output)
 
 

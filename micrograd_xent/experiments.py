@@ -20,7 +20,7 @@ import numpy as np
 
 from . import compare, deltas, losses
 from .engine import Value, hessian
-from .nn import MLP, SGD, activation_function
+from .nn import MLP, SGD
 
 # --- Nielsen's learning slowdown ----------------------------------------------
 
@@ -438,7 +438,7 @@ def curvature_in_z(loss: str, activation: str, z: float, y: float) -> float:
     2.0
     """
     zv = Value(z, label="z")
-    a = activation_function(activation)(zv)
+    a = zv if activation == "linear" else getattr(zv, activation)()
     return hessian(losses.LOSSES[loss](a, y), [zv])[0][0]
 
 
@@ -511,22 +511,18 @@ def newton_step(
     """
     (a, b), (_, d) = h
     low, high = eigenvalues(h)
-    flat = 1e-12 * max(abs(low), abs(high))  # an eigenvalue this small counts as 0
-    if min(abs(low), abs(high)) > flat and (low > 0.0) == (high > 0.0):
-        # definite: solve H·Δ = −g with H's inverse (|H| = −H where both are negative);
-        # a nearly round H's eigenvectors are ill-conditioned, its inverse is not
-        det = a * d - b * b
-        sign = -1.0 if saddle_free and high < 0.0 else 1.0
-        return (-sign * (d * g[0] - b * g[1]) / det, -sign * (a * g[1] - b * g[0]) / det)
+    # H's eigenvectors are its axes turned by θ, tan 2θ = 2b/(a − d), |θ| ≤ π/4. Taken
+    # from the angle they stay accurate when H is nearly diagonal, where solving
+    # (H − λ)v = 0 subtracts nearly equal numbers; and a diagonal H keeps exact axes.
+    # (cos θ, sin θ) is the axis nearer w, so it goes with the eigenvalue on a's side.
+    side = 1.0 if a >= d else -1.0
+    theta = 0.5 * math.atan2(side * 2.0 * b, side * (a - d))
+    cos, sin = math.cos(theta), math.sin(theta)
+    near_w, near_b = (high, low) if a >= d else (low, high)
     step = [0.0, 0.0]
-    for lam in (low, high):
-        if abs(lam) <= flat:
+    for lam, v in ((near_w, (cos, sin)), (near_b, (-sin, cos))):
+        if abs(lam) <= 1e-12 * max(abs(low), abs(high)):
             continue
-        # (b, λ − a) and (λ − d, b) both solve (H − λ)v = 0; the longer is the
-        # one computed without cancellation
-        v = max([(b, lam - a), (lam - d, b)], key=lambda u: math.hypot(*u))
-        length = math.hypot(*v)
-        v = (v[0] / length, v[1] / length)
         along = -(v[0] * g[0] + v[1] * g[1]) / (abs(lam) if saddle_free else lam)
         step = [step[0] + along * v[0], step[1] + along * v[1]]
     return step[0], step[1]

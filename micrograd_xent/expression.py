@@ -1,8 +1,8 @@
 """Expression text, such as ``"tanh(w*x + b)"``, built into a graph of Values.
 
 The text is parsed with ``ast.parse`` and walked over a whitelist: numbers,
-names, ``+ - * / **``, unary ``-``/``+``, calls of exp, log, tanh, sigmoid,
-relu and the losses (list literals only as a loss's arguments). Anything else
+names, ``+ - * / **``, unary ``-``/``+``, calls of exp, log, log1p, tanh, sigmoid,
+relu, abs and the losses (list literals only as a loss's arguments). Anything else
 is refused before any of it is evaluated, and nothing is ever passed to
 ``eval``, ``exec`` or ``compile``: the text can build Values, nothing more.
 Names are read as Python reads identifiers (NFKC: ``ｘ`` is ``x``), in the
@@ -17,6 +17,7 @@ text and in the values given for them alike.
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import operator
 import unicodedata
@@ -288,7 +289,9 @@ class _Builder:
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS and name not in LOSSES:
             allowed = ", ".join((*FUNCTIONS, *LOSSES))
-            self._refuse(node, f"only calls of {allowed} are allowed")
+            nearest = difflib.get_close_matches(name or "", (*FUNCTIONS, *LOSSES), n=1)
+            hint = f"{name} is no function here (did you mean {nearest[0]}?); " if nearest else ""
+            self._refuse(node, f"{hint}only calls of {allowed} are allowed")
         if node.keywords:
             self._refuse(node, f"{name}: keyword arguments are not allowed")
         arity = 1 if name in FUNCTIONS else 2

@@ -182,6 +182,16 @@ def draw_dot(
     return dot
 
 
+def _suffix(caller: str, path: Path, formats, choices: str) -> str:
+    """The extension of ``path``, lower-cased, when ``formats`` has it; else a
+    ValueError in ``caller``'s name that lists the ``choices``."""
+    suffix = path.suffix.lower()
+    if suffix not in formats:
+        kind = f"a {suffix}" if suffix else "an extensionless"
+        raise ValueError(f"{caller}: cannot write {kind} file ({path}); use {choices}")
+    return suffix
+
+
 def render(
     graph: Union[Value, graphviz.Digraph], path: Union[str, os.PathLike], **draw_options
 ) -> Path:
@@ -189,6 +199,11 @@ def render(
 
     The extension picks the file: .svg or .png (rendered by Graphviz's ``dot``),
     .gv or .dot (the DOT source, which needs no Graphviz). Returns the path.
+
+    >>> import tempfile
+    >>> path = render(Value(2.0, label="x") * 3, Path(tempfile.mkdtemp()) / "x.gv")
+    >>> path.name, path.read_text().startswith("digraph")
+    ('x.gv', True)
     """
     if not isinstance(graph, (Value, graphviz.Digraph)):
         raise TypeError(
@@ -197,11 +212,9 @@ def render(
         )
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"render: path must be a str or a path, got {type(path).__name__}")
-    path, suffix = file_suffix(
-        "render",
-        path,
-        FILE_FORMATS,
-        "use .svg or .png for an image, .gv or .dot for the DOT source",
+    path = Path(path)
+    suffix = _suffix(
+        "render", path, FILE_FORMATS, ".svg or .png for an image, .gv or .dot for the DOT source"
     )
     if isinstance(graph, Value):
         graph = draw_dot(graph, **draw_options)
@@ -212,17 +225,6 @@ def render(
         with _needs_dot():
             path.write_bytes(graph.pipe(format=image_format, quiet=True))
     return path
-
-
-def file_suffix(writer: str, path, formats, advice: str) -> tuple[Path, str]:
-    """The path and its lower-case extension, if it is one of ``formats``; else a
-    ValueError saying which ``writer`` refused it and ``advice`` on what to use."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in formats:
-        kind = f"a {suffix}" if suffix else "an extensionless"
-        raise ValueError(f"{writer}: cannot write {kind} file ({path}); {advice}")
-    return path, suffix
 
 
 def _check_choice(argument: str, given, choices, wanted: str) -> None:

@@ -146,7 +146,11 @@ def log_softmax(logits: Scalars) -> list[Value]:
     return [s - log_total for s in shifted]
 
 
-def cross_entropy(logits, target, label_smoothing: float = 0.0) -> Value:
+def cross_entropy(
+    logits: Union[Scalars, Sequence[Scalars]],
+    target: Union[Scalars, Sequence[Scalars]],
+    label_smoothing: float = 0.0,
+) -> Value:
     """Cross-entropy of softmax(logits), like ``F.cross_entropy``.
 
     One sample: a sequence of logits and either a class index k → −log_softmax(z)[k],
@@ -250,15 +254,18 @@ def _sample_cross_entropy(logits, target, smoothing: float, sample: str) -> Valu
 
 def _items(loss: str, argument: str, xs: Scalars) -> list[Scalar]:
     """``xs`` as a list of Values and numbers; one alone counts as a list of one."""
+    # a str is iterable, but its characters are no numbers: name the whole of it
     try:
+        if isinstance(xs, str):
+            raise TypeError
         items = [xs] if isinstance(xs, (Value, Real)) else list(xs)
     except TypeError:
         raise TypeError(
-            f"{loss}: expected a Value, a number or a sequence of them, "
+            f"{loss}: {argument} must be a Value, a number or a sequence of them, "
             f"got {type(xs).__name__} {xs!r}"
         ) from None
     if not items:
-        raise ValueError(f"{loss}: needs at least one value, got an empty sequence")
+        raise ValueError(f"{loss}: {argument} needs at least one value, got an empty sequence")
     for i, item in enumerate(items):
         if not isinstance(item, (Value, Real)):
             raise TypeError(

@@ -101,6 +101,10 @@ class Neuron(Module):
     def __call__(self, x: Inputs) -> Value:
         if isinstance(x, (Value, Real)):  # one input needs no list around it
             x = [x]
+        if not hasattr(x, "__len__") or isinstance(x, str):
+            raise TypeError(
+                f"Neuron: expected a list of {len(self.w)} inputs, got {type(x).__name__} {x!r}"
+            )
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
         return activation_function(self.activation)(weighted_input(self.w, self.b, x))
@@ -158,6 +162,10 @@ class MLP(Module):
         *,
         seed: Optional[int] = None,
     ) -> None:
+        if isinstance(nouts, (str, Real)) or not hasattr(nouts, "__iter__"):
+            raise TypeError(
+                f"MLP: nouts must be a list of layer sizes, like [16, 1], got {nouts!r}"
+            )
         rng = random.Random(seed) if seed is not None else None
         sizes = [nin] + list(nouts)
         last = len(nouts) - 1

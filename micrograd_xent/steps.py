@@ -42,8 +42,8 @@ from .graph import (
     GraphvizNotFoundError,
     _constant,
     _number,
+    _suffix,
     draw_dot,
-    file_suffix,
 )
 
 SAVE_FORMATS = (".html", ".gif", ".txt")
@@ -52,7 +52,13 @@ _FROM, _TO = "#e8590c", "#2f9e44"  # the node passing its gradient, the parent r
 
 
 class Step(NamedTuple):
-    """One addition ``parent.grad += local × node.grad`` of the backward pass."""
+    """One addition ``parent.grad += local × node.grad`` of the backward pass.
+
+    >>> w, x = Value(2.0, label="w"), Value(3.0, label="x")
+    >>> step = backward_steps(w * x)[0]
+    >>> step.parent.label, step.local, step.upstream, step.contribution, step.total
+    ('w', 3.0, 1.0, 3.0, 3.0)
+    """
 
     node: Value  # passes its gradient down
     parent: Value  # receives it
@@ -119,7 +125,12 @@ class Steps(Sequence):
         return self.text()
 
     def leaves(self) -> list[Value]:
-        """The inputs and parameters, in the order the expression names them."""
+        """The inputs and parameters, in the order the expression names them.
+
+        >>> w, x = Value(2.0, label="w"), Value(3.0, label="x")
+        >>> [v.label for v in backward_steps(x * w + x).leaves()]
+        ['x', 'w']
+        """
         return _leaves(self.root)
 
     def grads(self, k: Optional[int] = None) -> dict[Value, float]:
@@ -140,7 +151,17 @@ class Steps(Sequence):
     # --- the ledger ------------------------------------------------------------
 
     def text(self) -> str:
-        """The ledger: the start, a line per step, then each leaf's gradient."""
+        """The ledger: the start, a line per step, then each leaf's gradient.
+
+        >>> w, x = Value(2.0, label="w"), Value(3.0, label="x")
+        >>> print(backward_steps(w * x).text())
+        backward from w*x = 6.000: (w*x).grad = 1 to start
+          1. w.grad += x·(w*x).grad = 3.000 × 1.000 = 3.000   (w.grad now 3.000)
+          2. x.grad += w·(w*x).grad = 2.000 × 1.000 = 2.000   (x.grad now 2.000)
+        the gradients of (w*x):
+          w.grad = 3.000
+          x.grad = 2.000
+        """
         return "\n".join(self._lines(_Names(self.root)))
 
     def _lines(self, names: _Names) -> list[str]:
@@ -235,11 +256,12 @@ class Steps(Sequence):
 
         ``deltas`` and ``draw_options`` (``rankdir``, ``max_nodes``, ``depth``) as for ``html``.
         """
-        path, suffix = file_suffix(
+        path = Path(path)
+        suffix = _suffix(
             "Steps.save",
             path,
             SAVE_FORMATS,
-            "use .html for the step-by-step page, .gif for the animation or .txt for the ledger",
+            ".html for the step-by-step page, .gif for the animation or .txt for the ledger",
         )
         if suffix == ".txt":
             path.write_text(self.text() + "\n", encoding="utf-8")
@@ -254,13 +276,6 @@ class Steps(Sequence):
                 path, save_all=True, append_images=frames[1:], duration=durations, loop=0
             )
         return path
-
-    def save_all(
-        self, stem: Union[str, Path], deltas: Optional[Mapping[Value, float]] = None
-    ) -> list[Path]:
-        """Write stem.html, stem.gif and stem.txt (for a report that shows all three)."""
-        stem = Path(stem)
-        return [self.save(stem.with_suffix(suffix), deltas) for suffix in SAVE_FORMATS]
 
 
 class Inline:

@@ -113,7 +113,7 @@ def test_a_wrong_hand_formula_exits_1_and_shows_the_row(monkeypatch, capsys):
         (["--batch", "65"], "--batch"),
         (["--batch", "-2"], "--batch"),
         (["--loss", "bce", "--activation", "tanh"], "supported pairs"),
-        (["--activation", "relu"], "'relu'"),
+        (["--activation", "relu"], "no hand-derived delta for output activation 'relu';"),
         (["--hidden-activation", "softmax"], "'softmax'"),
         (["--activation", "softmax", "--layers", "2,1"], "at least 2"),
         (["--loss", "cross_entropy", "--layers", "2,3,1"], "at least 2"),

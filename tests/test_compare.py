@@ -96,6 +96,11 @@ def test_dropping_sigma_prime_from_the_output_delta_is_caught(monkeypatch):
     for row in wrong:  # autograd still agrees with finite differences: the hand side is off
         assert row.autograd == pytest.approx(row.finite_difference, abs=1e-7)
     assert "FAIL" in report.table() and "DISAGREE" in report.table()
+    curvature_wrong = sum(not r.ok for r in report.curvature)
+    assert report.verdict().startswith(
+        f"{len(wrong)} of {len(report.rows)} rows and {curvature_wrong} of "
+        f"{len(report.curvature)} curvature entries DISAGREE"
+    )
 
 
 def test_dropping_sigma_prime_from_the_hidden_recursion_is_caught_below_the_output(monkeypatch):

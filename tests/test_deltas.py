@@ -229,7 +229,11 @@ def test_backprop_returns_each_layers_shape_for_numpy_inputs():
 
 
 def test_backprop_names_a_weight_matrix_of_the_wrong_shape():
-    with pytest.raises(ValueError, match="layer 1 has weights of shape"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer 1 has weights of shape \(1, 2\) and 1 biases, "
+        r"reading the 1 values of layer 0; weights\[1\] must be n_l × 1",
+    ):
         weights = [[[1.0, 2.0]], [[1.0, 2.0]]]  # layer 1 reads 1 input, not 2
         deltas.backprop(weights, [[0.0], [0.0]], [1.0, 1.0], [0.0], "mse", ["linear", "linear"])
 
@@ -605,9 +609,9 @@ def test_a_batch_with_the_wrong_number_of_targets_is_a_value_error():
 @pytest.mark.parametrize(
     "kwargs, error, words",
     [
-        ({"x": None}, TypeError, "backprop: the x are None"),
+        ({"x": None}, TypeError, "backprop: x is None"),
         ({"x": [math.nan]}, ValueError, "backprop: the x contain a NaN"),
-        ({"weights": [None]}, TypeError, "backprop: the weights of layer 0 are None"),
+        ({"weights": [None]}, TypeError, "backprop: weights of layer 0 is None"),
     ],
 )
 def test_backprop_names_a_none_or_nan_argument(kwargs, error, words):

@@ -116,6 +116,8 @@ def test_a_missing_value_names_the_variable():
         ("[x, x]", "list outside a loss"),
         ("(x, x)", "tuple"),
         ("foo(x)", "only calls of exp, log"),
+        ("tanhh(x)", r"tanhh is no function here \(did you mean tanh\?\); only calls of exp"),
+        ("cross_entrpy([x], 0)", r"\(did you mean cross_entropy\?\)"),
         ("tanh(x, x)", "tanh takes 1 argument, got 2"),
         ("tanh(x=1)", "keyword arguments"),
         ("tanh(*[x])", r"\* unpacking.*column 6"),

@@ -467,10 +467,19 @@ def test_losses_module_contains_no_gradient_code():
     assert not touched & {"grad", "_local", "_prev", "_backward", "backward"}
 
 
-@pytest.mark.parametrize("bad", [None, object()])
+@pytest.mark.parametrize("bad", [None, object(), "0.5"])
 def test_a_loss_of_something_that_is_neither_number_nor_sequence_is_a_type_error(bad):
-    with pytest.raises(TypeError, match="mse: expected a Value, a number or a sequence"):
+    with pytest.raises(TypeError, match="mse: predictions must be a Value, a number or a sequence"):
         losses.mse(bad, 1.0)
+    with pytest.raises(TypeError, match="mse: targets must be a Value, a number or a sequence"):
+        losses.mse(1.0, bad)
+    with pytest.raises(TypeError, match="cross_entropy: target must be a Value, a number"):
+        losses.cross_entropy([1.0, 2.0], bad)
+
+
+def test_an_empty_argument_is_named():
+    with pytest.raises(ValueError, match="hinge: targets needs at least one value"):
+        losses.hinge(1.0, [])
 
 
 # --- huber's delta, hinge's targets -----------------------------------------------------------------

@@ -286,3 +286,14 @@ def test_a_neuron_is_three_nodes_dot_plus_bias_and_activation():
     out = neuron([1.0, 2.0, 3.0])
     assert out._op == "sigmoid"
     assert out._prev[0]._op == "+" and out._prev[0]._prev[0]._op == "dot"
+
+
+@pytest.mark.parametrize("bad", [None, "ab", object()])
+def test_an_input_that_is_no_list_is_a_type_error_naming_the_neuron(bad):
+    with pytest.raises(TypeError, match="Neuron: expected a list of 2 inputs"):
+        MLP(2, [3, 1], seed=0)(bad)
+
+
+def test_nouts_that_is_no_list_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match="MLP: nouts must be a list of layer sizes"):
+        MLP(2, 3)

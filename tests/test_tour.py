@@ -83,7 +83,7 @@ def test_tour_exits_0_and_prints_the_path_of_index_html(tour):
 def test_tour_writes_every_file_index_html_references(tour):
     out = tour[0]
     files = referenced_files(out / "index.html")
-    figures = {"slowdown.png", "only_printed.png", "landscape.png", "moons.png"}
+    figures = {"slowdown.png", "printed_loss.png", "landscape.png", "moons.png"}
     figures |= {"which_pairs_cancel.png", "curvature.png", "curvature_landscape.png", "newton.png"}
     assert figures | {"compare.json", "compare.md"} <= set(files)
     for name in files:

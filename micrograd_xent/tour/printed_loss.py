@@ -44,7 +44,7 @@ def section(out: Path) -> Section:
     printed.set_ylabel("printed loss")
     common.set_ylabel("bce")
     figures.grid([printed, common])
-    plot = figures.save(fig, out, "only_printed.png")
+    plot = figures.save(fig, out, "printed_loss.png")
 
     same = experiments.max_weight_difference(mse_run, tutorial)
     apart = experiments.max_weight_difference(mse_run, bce_run)
