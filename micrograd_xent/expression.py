@@ -185,6 +185,45 @@ class _Source:
         return _position(line + self.lines_dropped, column)
 
 
+def _loss_spelled_with_dashes(node: ast.AST) -> ast.AST:
+    """``cross-entropy(z, y)`` as the report spells it parses as ``cross − entropy(z, y)``:
+    the call of the loss it names (``x - cross-entropy(z, y)`` keeps its ``x −``).
+
+    >>> tree = ast.parse("cross-entropy(z, 1)", mode="eval").body
+    >>> _loss_spelled_with_dashes(tree).func.id
+    'cross_entropy'
+    """
+    if not (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Sub)
+        and isinstance(node.right, ast.Call)
+        and isinstance(node.right.func, ast.Name)
+    ):
+        return node
+    parts, rest = [node.right.func.id], node.left
+    while True:
+        if isinstance(rest, ast.Name):
+            parts, before = [rest.id, *parts], None
+        elif isinstance(rest, ast.BinOp) and isinstance(rest.op, ast.Sub):
+            if not isinstance(rest.right, ast.Name):
+                return node
+            parts, before = [rest.right.id, *parts], rest.left
+        else:
+            return node
+        name = "_".join(parts)
+        if name in LOSSES:
+            call = ast.Call(ast.Name(name, ast.Load()), node.right.args, node.right.keywords)
+            call = ast.copy_location(call, node)
+            return (
+                call
+                if before is None
+                else ast.copy_location(ast.BinOp(before, ast.Sub(), call), node)
+            )
+        if before is None:
+            return node
+        rest = before
+
+
 class _Builder:
     """Walks the syntax tree; every node either builds a Value/number or is refused.
 
@@ -210,6 +249,7 @@ class _Builder:
                 del built[len(built) - count :]
                 built.append(self._combine(node, operands))
             else:
+                node = _loss_spelled_with_dashes(node)
                 todo.append((node, in_loss, True))
                 for operand, operand_in_loss in reversed(self._operands(node, in_loss)):
                     todo.append((operand, operand_in_loss, False))

@@ -291,3 +291,21 @@ def test_variable_name_is_python_identifier_normalisation():
 def test_text_that_is_not_a_str_is_a_type_error():
     with pytest.raises(TypeError, match="text must be a str"):
         parse_expression(b"x", {"x": 1.0})
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # −log softmax([2, 1, 0.1])[0], written out
+        ("cross-entropy([2, 1, 0.1], 0)", math.log(sum(math.exp(v) for v in (2, 1, 0.1))) - 2),
+        ("3 - cross-entropy([0, 0], 1)", 3 - math.log(2)),
+    ],
+)
+def test_a_loss_spelled_with_dashes_as_the_report_spells_it_is_that_loss(text, expected):
+    root, leaves = parse_expression(text, {})
+    assert math.isclose(root.data, expected, rel_tol=1e-12) and leaves == {}
+
+
+def test_a_subtraction_of_names_that_spell_no_loss_stays_a_subtraction():
+    root, leaves = parse_expression("cross - entropy", {"cross": 5.0, "entropy": 2.0})
+    assert root.data == 3.0 and set(leaves) == {"cross", "entropy"}
