@@ -242,7 +242,11 @@ class Value:
     # --- functions -----------------------------------------------------------
 
     def exp(self) -> Value:
-        """eˣ, whose slope is itself; past e⁷⁰⁹ it is inf, as in IEEE arithmetic."""
+        """eˣ, whose slope is itself; past e⁷⁰⁹ it is inf, as in IEEE arithmetic.
+
+        >>> y = Value(0.0).exp(); y.data, y._local
+        (1.0, (1.0,))
+        """
         try:
             out = math.exp(self.data)
         except OverflowError:
@@ -250,26 +254,42 @@ class Value:
         return _result(out, (self,), (out,), EXP)
 
     def log(self) -> Value:
-        """ln x for x > 0, with slope 1/x."""
+        """ln x for x > 0, with slope 1/x.
+
+        >>> Value(2.0).log()._local
+        (0.5,)
+        """
         x = self.data
         if not x > 0.0:
             raise ValueError(f"log: needs a positive value, got {_name(self)}")
         return _result(math.log(x), (self,), (1.0 / x,), LOG)
 
     def log1p(self) -> Value:
-        """ln(1 + x) for x > −1, with slope 1/(1 + x); exact where 1 + x rounds to 1."""
+        """ln(1 + x) for x > −1, with slope 1/(1 + x); exact where 1 + x rounds to 1.
+
+        >>> Value(1e-20).log1p().data  # ln(1 + 1e-20) would give 0.0
+        1e-20
+        """
         x = self.data
         if not x > -1.0:
             raise ValueError(f"log1p: needs a value above -1, got {_name(self)}")
         return _result(math.log1p(x), (self,), (1.0 / (1.0 + x),), LOG1P)
 
     def tanh(self) -> Value:
-        """tanh x, with slope 1 − tanh²x."""
+        """tanh x, with slope 1 − tanh²x.
+
+        >>> Value(800.0).tanh()._local  # saturated: flat, no overflow
+        (0.0,)
+        """
         t = math.tanh(self.data)  # saturates to ±1 without overflow
         return _result(t, (self,), (1.0 - t * t,), TANH)
 
     def sigmoid(self) -> Value:
-        """σ(x) = 1/(1 + e⁻ˣ), with slope σ(x)(1 − σ(x))."""
+        """σ(x) = 1/(1 + e⁻ˣ), with slope σ(x)(1 − σ(x)).
+
+        >>> y = Value(0.0).sigmoid(); y.data, y._local
+        (0.5, (0.25,))
+        """
         x = self.data
         # exp of a negative number only, so no overflow for any finite x
         if x >= 0.0:
@@ -280,14 +300,22 @@ class Value:
         return _result(s, (self,), (s * (1.0 - s),), SIGMOID)
 
     def relu(self) -> Value:
-        """max(x, 0), with slope 1 for x > 0 and 0 otherwise (0 at the kink, as PyTorch)."""
+        """max(x, 0), with slope 1 for x > 0 and 0 otherwise (0 at the kink, as PyTorch).
+
+        >>> [Value(x).relu()._local for x in (-1.0, 0.0, 2.0)]
+        [(0.0,), (0.0,), (1.0,)]
+        """
         x = self.data
         if x > 0.0 or x != x:  # NaN stays NaN instead of becoming a silent 0
             return _result(x, (self,), _ONE, RELU)
         return _result(0.0, (self,), _ZERO, RELU)
 
     def abs(self) -> Value:
-        """|x|, with slope sign(x): 0 at the kink, as PyTorch."""
+        """|x|, with slope sign(x): 0 at the kink, as PyTorch.
+
+        >>> [Value(x).abs()._local for x in (-3.0, 0.0, 2.0)]
+        [(-1.0,), (0.0,), (1.0,)]
+        """
         x = self.data
         slope = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
         return _result(abs(x), (self,), (slope,), ABS)
@@ -361,6 +389,10 @@ class Value:
         Leaves accumulate across calls; every interior node is reset first, so
         it holds ∂self/∂node of this pass only. Nothing is left behind between
         calls: an interrupted pass, or a grad set by hand, changes nothing here.
+
+        >>> x = Value(3.0); y = x * x
+        >>> y.backward(); y.backward(); x.grad  # 6 twice, as in PyTorch
+        12.0
         """
         if self._local == ():  # a leaf root: its own gradient is 1
             self.grad = (0.0 if self.grad is None else self.grad) + 1.0
@@ -524,7 +556,9 @@ def _power_slopes(n: Value, x: Value, exponent: Optional[Value] = None) -> tuple
     return (exponent * x ** (exponent - 1.0), d_p)
 
 
-def grad(output: Value, inputs, create_graph: bool = False) -> list[Value]:
+def grad(
+    output: Value, inputs: Union[Value, Iterable[Value]], create_graph: bool = False
+) -> list[Value]:
     """∂output/∂input for each input, like ``torch.autograd.grad``; no .grad changes.
 
     With ``create_graph=True`` each result is a node of a graph built from the
@@ -539,7 +573,9 @@ def grad(output: Value, inputs, create_graph: bool = False) -> list[Value]:
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"grad: create_graph must be True or False, got {create_graph!r}")
+    inputs = _inputs("grad", inputs)
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
@@ -553,6 +589,19 @@ def grad(output: Value, inputs, create_graph: bool = False) -> list[Value]:
             grads[parent] = grads[parent] + term if parent in grads else term
     results = [grads.get(x, 0.0) for x in inputs]
     return [r if isinstance(r, Value) else Value(r) for r in results]
+
+
+def _inputs(caller: str, inputs) -> list:
+    """One Value, or an iterable of them, as a list."""
+    if isinstance(inputs, Value):
+        return [inputs]
+    try:
+        return list(inputs)
+    except TypeError:
+        raise TypeError(
+            f"{caller}: inputs must be a Value or a sequence of Values, "
+            f"got {type(inputs).__name__} {inputs!r}"
+        ) from None
 
 
 def _slopes(node: Value, as_values: bool) -> Sequence[Operand]:
@@ -571,13 +620,13 @@ def _slopes(node: Value, as_values: bool) -> Sequence[Operand]:
     return SLOPES_AS_VALUES[node._op](node)
 
 
-def hessian(output: Value, inputs: Sequence[Value]) -> list[list[float]]:
+def hessian(output: Value, inputs: Union[Value, Iterable[Value]]) -> list[list[float]]:
     """H[i][j] = ∂²output/∂inputs[i]∂inputs[j], as floats.
 
     >>> x, y = Value(1.0), Value(2.0)
     >>> hessian(x * x * y, [x, y])   # [[2y, 2x], [2x, 0]]
     [[4.0, 2.0], [2.0, 0.0]]
     """
-    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    inputs = _inputs("hessian", inputs)
     first = grad(output, inputs, create_graph=True)
     return [[d.data for d in grad(g, inputs)] for g in first]

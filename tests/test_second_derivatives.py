@@ -487,3 +487,18 @@ def test_grad_is_re_exported_by_the_package():
     import micrograd_xent
 
     assert micrograd_xent.grad is grad
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda y, x: grad(y, 3), ("grad", "inputs", "int 3")),
+        (lambda y, x: hessian(y, None), ("hessian", "inputs", "NoneType")),
+        (lambda y, x: grad(y, x, create_graph="yes"), ("grad", "create_graph", "'yes'")),
+    ],
+)
+def test_bad_arguments_to_grad_and_hessian_are_type_errors_naming_them(call, words):
+    x = Value(1.0)
+    with pytest.raises(TypeError) as info:
+        call(x * 2, x)
+    assert all(word in str(info.value) for word in words)
