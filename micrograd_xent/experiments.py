@@ -20,7 +20,7 @@ import numpy as np
 
 from . import compare, deltas, losses
 from .engine import Value, hessian
-from .nn import MLP, SGD
+from .nn import MLP, SGD, activation_function
 
 # --- Nielsen's learning slowdown ----------------------------------------------
 
@@ -438,7 +438,7 @@ def curvature_in_z(loss: str, activation: str, z: float, y: float) -> float:
     2.0
     """
     zv = Value(z, label="z")
-    a = zv if activation == "linear" else getattr(zv, activation)()
+    a = activation_function(activation)(zv)
     return hessian(losses.LOSSES[loss](a, y), [zv])[0][0]
 
 
