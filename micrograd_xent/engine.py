@@ -90,12 +90,7 @@ class Value:
             isinstance(child, Value) for child in _children
         ):
             raise TypeError(f"Value(): _children must be a tuple of Values, got {_children!r}")
-        try:
-            self.data = float(data)
-        except OverflowError:
-            raise OverflowError(
-                f"Value(): the {type(data).__name__} given is larger than the largest float"
-            ) from None
+        self.data = _constant("Value()", data)
         self.grad = 0.0
         if label:
             self.label = label
